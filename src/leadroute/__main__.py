@@ -1,0 +1,3 @@
+from leadroute.cli import app
+
+app()

@@ -1,0 +1,90 @@
+"""The application factory: one ``Settings``, one ``Database``, every router."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from leadroute import __version__
+from leadroute.db.engine import create_db_engine
+from leadroute.db.session import Database
+from leadroute.errors import install_error_handlers
+from leadroute.limits import BodySizeLimit
+from leadroute.routers import api_routers
+from leadroute.settings import Settings
+
+DOCS_ASSETS_PATH = "/docs-assets"
+
+LifecycleHook = Callable[[FastAPI], None]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    on_startup: LifecycleHook | None = None,
+    on_shutdown: LifecycleHook | None = None,
+) -> FastAPI:
+    """Build the API.
+
+    ``database`` lets a caller share one engine between the app and something else (a test,
+    the embedded workers); by default the app makes its own from ``settings``. The hooks run
+    inside the app's lifespan: ``leadroute serve`` starts and stops its embedded workers there.
+    """
+    settings = settings or Settings()
+    owns_database = database is None
+    database = database or Database(create_db_engine(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if on_startup:
+            on_startup(app)
+        try:
+            yield
+        finally:
+            if on_shutdown:
+                on_shutdown(app)
+            if owns_database:
+                database.dispose()
+
+    app = FastAPI(
+        title="leadroute",
+        version=__version__,
+        description=(
+            "Lead routing with an HTTP API wire-compatible with Instantly's API v2. "
+            "Authenticate with `Authorization: Bearer <API key>`."
+        ),
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+
+    install_error_handlers(app)
+    for router in api_routers():
+        app.include_router(router)
+    _mount_offline_docs(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def _mount_offline_docs(app: FastAPI) -> None:
+    """Swagger UI from a package's files, so /docs works with no internet access."""
+    assets = resources.files("fastapi_offline") / "static"
+    app.mount(DOCS_ASSETS_PATH, StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}/openapi.json",
+            title="leadroute API",
+            swagger_js_url=f"{root}{DOCS_ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS_PATH}/favicon.png",
+        )

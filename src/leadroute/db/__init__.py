@@ -1,0 +1,1 @@
+"""Database access: the declarative base, engines for SQLite and PostgreSQL, sessions."""

@@ -1,0 +1,71 @@
+"""Engines for the two supported databases, configured the way leadroute needs them.
+
+SQLite is the embedded default: WAL so readers never wait for the writer, a busy timeout so
+writers queue instead of failing, and write transactions that take the write lock at BEGIN
+(``BEGIN IMMEDIATE``) so two writers never deadlock upgrading a shared lock. Read-only
+units of work use :func:`read_only`, which begins a plain deferred transaction.
+PostgreSQL goes through psycopg 3.
+"""
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+from leadroute.settings import Settings
+
+SQLITE_BEGIN_OPTION = "leadroute_sqlite_begin"
+
+
+def normalize_database_url(raw: str) -> URL:
+    url = make_url(raw)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def create_db_engine(settings: Settings, **engine_options: Any) -> Engine:
+    url = normalize_database_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(url, settings, **engine_options)
+    if url.get_backend_name() == "postgresql":
+        engine_options.setdefault("pool_pre_ping", True)
+        engine_options.setdefault("pool_size", 10)
+        engine_options.setdefault("max_overflow", 20)
+        return create_engine(url, **engine_options)
+    raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")
+
+
+def _create_sqlite_engine(url: URL, settings: Settings, **engine_options: Any) -> Engine:
+    timeout_seconds = settings.sqlite_busy_timeout_ms / 1000
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": timeout_seconds},
+        **engine_options,
+    )
+
+    @event.listens_for(engine, "connect")
+    def configure_connection(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" event below; the driver's own
+        # implicit BEGIN would always be deferred.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={settings.sqlite_busy_timeout_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin_transaction(connection: Any) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine and pool, but SQLite transactions begin without the write lock."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+    return engine

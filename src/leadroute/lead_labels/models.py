@@ -1,0 +1,26 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadroute.db.base import Base
+from leadroute.ids import new_id, utcnow
+
+
+class LeadLabel(Base):
+    """A custom interest status: a number outside the static set, with a sentiment."""
+
+    __tablename__ = "lead_labels"
+    __table_args__ = (UniqueConstraint("workspace_id", "interest_status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(255))
+    interest_status: Mapped[int] = mapped_column()
+    interest_status_label: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str | None] = mapped_column(String(1024), default=None)
+    timestamp_created: Mapped[datetime] = mapped_column(default=utcnow)
+    timestamp_updated: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

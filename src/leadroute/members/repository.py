@@ -1,0 +1,100 @@
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from leadroute.members.models import User, WorkspaceMember
+from leadroute.pagination import fetch_page
+from leadroute.search import like_pattern
+
+
+class UserRepository:
+    """Users are global (one per email); memberships tie them to workspaces."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_or_create(self, email: str) -> User:
+        normalized = email.strip().lower()
+        user = self.session.scalar(select(User).where(User.email == normalized))
+        if user is None:
+            user = User(email=normalized)
+            self.session.add(user)
+            self.session.flush()
+        return user
+
+
+class MemberRepository:
+    """Members of one workspace."""
+
+    def __init__(self, session: Session, workspace_id: uuid.UUID) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    def readable(self) -> Select[WorkspaceMember]:
+        return select(WorkspaceMember).where(WorkspaceMember.workspace_id == self.workspace_id)
+
+    def get(self, member_id: uuid.UUID) -> WorkspaceMember | None:
+        return self.session.scalar(self.readable().where(WorkspaceMember.id == member_id))
+
+    def get_by_user(self, user_id: uuid.UUID) -> WorkspaceMember | None:
+        return self.session.scalar(self.readable().where(WorkspaceMember.user_id == user_id))
+
+    def member_user_ids(self, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of ``user_ids`` are users of current members of this workspace."""
+        wanted = list(set(user_ids))
+        found: set[uuid.UUID] = set()
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            found.update(
+                self.session.scalars(
+                    select(WorkspaceMember.user_id).where(
+                        WorkspaceMember.workspace_id == self.workspace_id,
+                        WorkspaceMember.user_id.in_(batch),
+                    )
+                )
+            )
+        return found
+
+    def page(
+        self,
+        *,
+        limit: int,
+        starting_after: uuid.UUID | None,
+        accepted: bool | None,
+        search: str | None,
+    ) -> tuple[Sequence[WorkspaceMember], uuid.UUID | None]:
+        statement = self.readable()
+        if accepted is not None:
+            statement = statement.where(WorkspaceMember.accepted == accepted)
+        if search:
+            pattern = like_pattern(search)
+            full_name = func.coalesce(User.first_name, "") + " " + func.coalesce(User.last_name, "")
+            statement = statement.where(
+                WorkspaceMember.user_id.in_(
+                    select(User.id).where(
+                        or_(
+                            func.lower(User.email).like(pattern, escape="\\"),
+                            func.lower(full_name).like(pattern, escape="\\"),
+                            func.lower(WorkspaceMember.nickname).like(pattern, escape="\\"),
+                        )
+                    )
+                )
+            )
+        return fetch_page(
+            self.session,
+            statement,
+            WorkspaceMember.id,
+            limit=limit,
+            starting_after=starting_after,
+        )
+
+    def add(self, member: WorkspaceMember) -> WorkspaceMember:
+        self.session.add(member)
+        self.session.flush()
+        return member
+
+    def delete(self, member: WorkspaceMember) -> None:
+        self.session.delete(member)
+        self.session.flush()

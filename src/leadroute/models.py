@@ -1,0 +1,22 @@
+"""Imports every table so ``Base.metadata`` is complete (for Alembic and for tests)."""
+
+from leadroute.api_keys.models import ApiKey
+from leadroute.campaigns.models import Campaign
+from leadroute.db.base import Base
+from leadroute.lead_labels.models import LeadLabel
+from leadroute.lead_lists.models import LeadList
+from leadroute.leads.models import Lead
+from leadroute.members.models import User, WorkspaceMember
+from leadroute.workspaces.models import Workspace
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Campaign",
+    "Lead",
+    "LeadLabel",
+    "LeadList",
+    "User",
+    "Workspace",
+    "WorkspaceMember",
+]

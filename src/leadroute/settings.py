@@ -1,0 +1,36 @@
+"""Runtime configuration, read from ``LEADROUTE_*`` environment variables.
+
+One ``Settings`` object is built by the caller (the CLI, the app factory, a test) and passed
+down; no module reads the environment on import.
+"""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADROUTE_", extra="ignore")
+
+    database_url: str = "sqlite:///./leadroute.db"
+    # SQLite waits this long for the write lock before giving up with "database is locked".
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+
+    # Embedded job workers started by `leadroute serve` (0 disables them).
+    embedded_workers: int = Field(default=1, ge=0)
+    # How many leads one job chunk touches: one transaction per chunk.
+    job_chunk_size: int = Field(default=5000, ge=1)
+    # A worker that has not renewed its lease for this long is presumed dead.
+    job_lease_seconds: float = Field(default=30.0, gt=0)
+    job_max_attempts: int = Field(default=5, ge=1)
+    job_poll_interval_seconds: float = Field(default=0.5, gt=0)
+
+    rate_limit_per_second: int = Field(default=100, ge=1)
+    rate_limit_per_minute: int = Field(default=6000, ge=1)
+    rate_limit_enabled: bool = True
+    redis_url: str | None = None
+
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,157 @@
+"""Fixtures: the same tests run against SQLite and PostgreSQL, through the real app.
+
+``LEADROUTE_TEST_BACKENDS`` (default ``sqlite,postgresql``) picks the engines;
+``LEADROUTE_TEST_PG_URL`` names the PostgreSQL server and database (created if missing).
+Each session migrates a fresh database with Alembic; each test starts from empty tables.
+"""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from leadroute.app import create_app
+from leadroute.db.engine import create_db_engine
+from leadroute.db.migrate import upgrade_database
+from leadroute.db.session import Database
+from leadroute.models import Base
+from leadroute.settings import Settings
+from leadroute.workspaces.service import CreatedWorkspace, create_workspace
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/leadroute_test"
+
+
+def selected_backends() -> list[str]:
+    raw = os.environ.get("LEADROUTE_TEST_BACKENDS", "sqlite,postgresql")
+    return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+def postgres_url() -> str:
+    return os.environ.get("LEADROUTE_TEST_PG_URL", DEFAULT_PG_URL)
+
+
+def recreate_postgres_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": target.database},
+        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=selected_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="session")
+def base_settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "leadroute.db"
+        url = f"sqlite:///{path}"
+    else:
+        url = postgres_url()
+        recreate_postgres_database(url)
+    return Settings(
+        database_url=url,
+        embedded_workers=0,
+        rate_limit_enabled=False,
+        job_chunk_size=1000,
+    )
+
+
+@pytest.fixture(scope="session")
+def database(base_settings: Settings) -> Iterator[Database]:
+    database = Database(create_db_engine(base_settings))
+    upgrade_database(database.engine)
+    yield database
+    database.dispose()
+
+
+def empty_all_tables(database: Database) -> None:
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with database.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def db(database: Database) -> Database:
+    """The session's database, emptied before the test."""
+    empty_all_tables(database)
+    return database
+
+
+@pytest.fixture
+def settings(base_settings: Settings) -> Settings:
+    return base_settings
+
+
+@pytest.fixture
+def app(db: Database, settings: Settings) -> Any:
+    return create_app(settings, database=db)
+
+
+@dataclass
+class WorkspaceClient:
+    """A workspace and a TestClient that sends its owner key."""
+
+    workspace_id: str
+    owner_user_id: str
+    api_key: str
+    client: TestClient
+
+
+def make_workspace(app: Any, db: Database, name: str, owner_email: str) -> WorkspaceClient:
+    with db.write_sessions.begin() as session:
+        created: CreatedWorkspace = create_workspace(session, name=name, owner_email=owner_email)
+    client = TestClient(app, raise_server_exceptions=False)
+    client.headers["Authorization"] = f"Bearer {created.api_key}"
+    return WorkspaceClient(
+        workspace_id=str(created.workspace_id),
+        owner_user_id=str(created.owner_user_id),
+        api_key=created.api_key,
+        client=client,
+    )
+
+
+@pytest.fixture
+def workspace(app: Any, db: Database) -> WorkspaceClient:
+    return make_workspace(app, db, "Acme", "owner@acme.test")
+
+
+@pytest.fixture
+def other_workspace(app: Any, db: Database) -> WorkspaceClient:
+    return make_workspace(app, db, "Globex", "owner@globex.test")
+
+
+@pytest.fixture
+def api(workspace: WorkspaceClient) -> TestClient:
+    """A client authenticated as the owner of workspace Acme."""
+    return workspace.client
+
+
+@pytest.fixture
+def anonymous(app: Any) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False)
+
+
+SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec"
