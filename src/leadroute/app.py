@@ -2,10 +2,13 @@
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -68,9 +71,51 @@ def create_app(
     install_error_handlers(app)
     for router in api_routers():
         app.include_router(router)
+    app.openapi = partial(openapi_with_error_envelope, app)  # type: ignore[method-assign]
     _mount_offline_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+ERROR_RESPONSES = {
+    "400": "Invalid body or parameter (the message names the field)",
+    "401": "Missing, unknown or revoked API key",
+    "403": "The API key lacks the scope",
+    "404": "Not found in the caller's workspace",
+    "413": "Request body too large",
+    "429": "Rate limited (see `Retry-After`)",
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "statusCode": {"type": "integer"},
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+    },
+    "required": ["statusCode", "error", "message"],
+}
+
+
+def openapi_with_error_envelope(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with the error envelope in place of its 422 (never sent here)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components["Error"] = ERROR_SCHEMA
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            for code, description in ERROR_RESPONSES.items():
+                responses.setdefault(code, {"description": description, "content": error_content})
+    app.openapi_schema = schema
+    return schema
 
 
 def _mount_offline_docs(app: FastAPI) -> None:

@@ -100,3 +100,43 @@ def serve(
     application = create_app(settings, database=database, on_startup=start, on_shutdown=stop)
     uvicorn.run(application, host=host, port=port, log_level="info")
     database.dispose()
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Worker threads in this process.")
+    ] = 1,
+) -> None:
+    """Run job workers against LEADROUTE_DATABASE_URL, applying migrations first.
+
+    Several processes can share one queue (in parallel on PostgreSQL). SIGTERM or SIGINT:
+    each thread finishes its current chunk, hands its job back to the queue, and the process
+    exits; a second signal stops it at once.
+    """
+    import logging
+    import os
+    import signal
+
+    from leadroute.job_kinds import job_registry
+    from leadroute.runtime import WorkerPool
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    database = open_database(settings)
+    upgrade_database(database.engine)
+    pool = WorkerPool(database, job_registry(settings), settings, size=concurrency)
+
+    def request_stop(signal_number: int, _frame: object) -> None:
+        pool.stop_event.set()
+        signal.signal(signal_number, signal.SIG_DFL)  # a second signal stops at once
+
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, request_stop)
+    pool.start()
+    console.print(f"leadroute worker ready: {concurrency} thread(s), pid {os.getpid()}")
+    while not pool.stop_event.wait(1.0):
+        pass
+    pool.join()
+    database.dispose()
+    console.print("leadroute worker stopped")

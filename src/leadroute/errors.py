@@ -69,15 +69,19 @@ def error_response(
     return JSONResponse(error_body(status_code, message), status_code=status_code, headers=headers)
 
 
+# Where FastAPI says a bad value came from; the client knows its fields by name alone.
+REQUEST_PARTS = frozenset({"body", "query", "path", "header", "cookie"})
+
+
 def describe_validation_errors(errors: Sequence[Any]) -> str:
     """One line per problem, each naming the field the way the client wrote it."""
     parts = []
     for error in errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
-        if location and location[0] == "path":
+        location = [str(part) for part in error.get("loc", ())]
+        if location and location[0] in REQUEST_PARTS:
             location = location[1:]
         field = ".".join(location) or "body"
-        message = str(error.get("msg", "is invalid"))
+        message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
         if error.get("type") == "json_invalid":
             field, message = "body", "is not valid JSON"
         parts.append(f"`{field}`: {message}")

@@ -1,5 +1,6 @@
 """Request body size limit, enforced before the body is parsed."""
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadroute.errors import error_response
@@ -29,7 +30,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(self.max_bytes)
             return message
 
         try:
@@ -44,5 +45,11 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """Raised while the body streams in; an HTTPException, so whatever reads the body
+    (FastAPI's parser included) lets it through as a 413 instead of a parse error."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(
+            status_code=413, detail=f"Request body is larger than the limit of {max_bytes} bytes"
+        )

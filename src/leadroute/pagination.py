@@ -6,11 +6,11 @@ at row ten million.
 """
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, Field, model_serializer
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -27,15 +27,10 @@ StartingAfter = Annotated[uuid.UUID | None, Query()]
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_starting_after: str | None = Field(
-        default=None, description="Absent on the last page; pass it as `starting_after`."
+        default=None,
+        exclude_if=lambda cursor: cursor is None,
+        description="Absent on the last page; pass it as `starting_after`.",
     )
-
-    @model_serializer(mode="wrap")
-    def _omit_missing_cursor(self, handler: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-        data = handler(self)
-        if data.get("next_starting_after") is None:
-            data.pop("next_starting_after", None)
-        return data
 
 
 def fetch_page(

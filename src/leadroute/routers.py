@@ -4,6 +4,34 @@ from fastapi import APIRouter
 
 
 def api_routers() -> list[APIRouter]:
+    from leadroute.api_keys.router import router as api_keys
+    from leadroute.assignment.router import jobs_router as assignment_reverts
+    from leadroute.assignment.router import router as bulk_assign
+    from leadroute.campaigns.router import router as campaigns
+    from leadroute.interest.router import router as interest_status
+    from leadroute.jobs.router import router as background_jobs
+    from leadroute.lead_labels.router import router as lead_labels
     from leadroute.lead_lists.router import router as lead_lists
+    from leadroute.leads.list_router import router as leads_selected
+    from leadroute.leads.router import router as leads
+    from leadroute.members.router import router as workspace_members
+    from leadroute.moves.router import router as moves
+    from leadroute.smart_views.router import router as smart_views
+    from leadroute.workspaces.router import router as workspaces
 
-    return [lead_lists]
+    return [
+        workspaces,
+        workspace_members,
+        api_keys,
+        campaigns,
+        lead_labels,
+        lead_lists,
+        leads_selected,
+        leads,
+        bulk_assign,
+        moves,
+        interest_status,
+        smart_views,
+        background_jobs,
+        assignment_reverts,
+    ]

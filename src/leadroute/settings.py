@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=30.0, gt=0)
     job_max_attempts: int = Field(default=5, ge=1)
     job_poll_interval_seconds: float = Field(default=0.5, gt=0)
+    # Test/extension hook: comma-separated `module:attribute` job kinds to register as well.
+    extra_job_kinds: str = ""
 
     rate_limit_per_second: int = Field(default=100, ge=1)
     rate_limit_per_minute: int = Field(default=6000, ge=1)

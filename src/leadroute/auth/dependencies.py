@@ -26,6 +26,9 @@ bearer_scheme = HTTPBearer(
 )
 
 
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """The authenticated API key of a request."""
@@ -42,11 +45,13 @@ def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Caller:
     if credentials is None or not credentials.credentials:
-        raise Unauthorized("Missing API key: send `Authorization: Bearer <key>`")
+        raise Unauthorized(
+            "Missing API key: send `Authorization: Bearer <key>`", headers=BEARER_CHALLENGE
+        )
     digest = hash_secret(credentials.credentials)
     key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
     if key is None or key.revoked_at is not None or not hmac.compare_digest(key.key_hash, digest):
-        raise Unauthorized("Invalid or revoked API key")
+        raise Unauthorized("Invalid or revoked API key", headers=BEARER_CHALLENGE)
     caller = Caller(
         api_key_id=key.id,
         workspace_id=key.workspace_id,

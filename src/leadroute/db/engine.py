@@ -2,7 +2,8 @@
 
 SQLite is the embedded default: WAL so readers never wait for the writer, a busy timeout so
 writers queue instead of failing, and write transactions that take the write lock at BEGIN
-(``BEGIN IMMEDIATE``) so two writers never deadlock upgrading a shared lock. Read-only
+(``BEGIN IMMEDIATE``) so two writers never deadlock upgrading a shared lock, queued
+first-come first-served within the process (:mod:`leadroute.db.write_lock`). Read-only
 units of work use :func:`read_only`, which begins a plain deferred transaction.
 PostgreSQL goes through psycopg 3.
 """
@@ -11,10 +12,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
+from leadroute.db.write_lock import FairLock
 from leadroute.settings import Settings
 
 SQLITE_BEGIN_OPTION = "leadroute_sqlite_begin"
+WRITE_LOCK_HELD = "leadroute_write_lock_held"
 
 
 def normalize_database_url(raw: str) -> URL:
@@ -56,12 +60,41 @@ def _create_sqlite_engine(url: URL, settings: Settings, **engine_options: Any) -
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    writers = FairLock()
+    timeout_seconds = settings.sqlite_busy_timeout_ms / 1000
+
     @event.listens_for(engine, "begin")
     def begin_transaction(connection: Any) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE":
+            if not writers.acquire(timeout_seconds):
+                raise OperationalError(
+                    "BEGIN IMMEDIATE", None, Exception("database is locked: writer queue timed out")
+                )
+            connection.info[WRITE_LOCK_HELD] = True
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release_writer(connection.info, writers)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def end_transaction(connection: Any) -> None:
+        _release_writer(connection.info, writers)
+
+    @event.listens_for(engine.pool, "reset")
+    def release_on_reset(_dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
+        # A connection returned to the pool without commit or rollback (a dead thread, an
+        # invalidated connection) must not keep the queue waiting.
+        _release_writer(record.info, writers)
 
     return engine
+
+
+def _release_writer(info: dict[str, Any], writers: FairLock) -> None:
+    if info.pop(WRITE_LOCK_HELD, False):
+        writers.release()
 
 
 def read_only(engine: Engine) -> Engine:

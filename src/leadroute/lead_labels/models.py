@@ -22,5 +22,9 @@ class LeadLabel(Base):
     interest_status: Mapped[int] = mapped_column()
     interest_status_label: Mapped[str] = mapped_column(String(16))
     description: Mapped[str | None] = mapped_column(String(1024), default=None)
+    # Instantly's LeadLabel carries both: the creating user and a flag for its AI features,
+    # which leadroute stores and answers without acting on it.
+    created_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    use_with_ai: Mapped[bool | None] = mapped_column(default=None)
     timestamp_created: Mapped[datetime] = mapped_column(default=utcnow)
     timestamp_updated: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

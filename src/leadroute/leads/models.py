@@ -2,8 +2,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, func, literal
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, func, literal_column
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 from leadroute.db.base import Base
 from leadroute.ids import new_id, utcnow
@@ -74,7 +76,8 @@ class Lead(Base):
     timestamp_updated: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# A character no search term contains: it keeps a match from spanning last name and email.
+# A character no search term contains (chr(31)): it keeps a match from spanning last name
+# and email. The selection module strips it from search terms.
 SEARCH_SEPARATOR = "\x1f"
 
 
@@ -85,13 +88,33 @@ def search_text(lead: type[Lead] = Lead) -> ColumnElement[str]:
     email or "first last", which is what ``search`` means. PostgreSQL indexes it with a
     trigram GIN index, so ``search`` is an index lookup there.
     """
+    # Constants are inlined, not bound: a prepared statement's generic plan must still see
+    # the very expression the trigram index was built on (migration 0002).
+    empty = literal_column("''", String)
     return func.lower(
-        func.coalesce(lead.first_name, literal(""))
-        + literal(" ")
-        + func.coalesce(lead.last_name, literal(""))
-        + literal(SEARCH_SEPARATOR)
-        + func.coalesce(lead.email, literal(""))
+        func.coalesce(lead.first_name, empty)
+        + literal_column("' '", String)
+        + func.coalesce(lead.last_name, empty)
+        + UnitSeparator()
+        + func.coalesce(lead.email, empty)
     )
+
+
+class UnitSeparator(FunctionElement[str]):
+    """The character ``chr(31)``, spelled the way each database spells it."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(UnitSeparator)
+def _unit_separator_sqlite(element: UnitSeparator, compiler: Any, **kw: Any) -> str:
+    return "char(31)"
+
+
+@compiles(UnitSeparator, "postgresql")
+def _unit_separator_postgresql(element: UnitSeparator, compiler: Any, **kw: Any) -> str:
+    return "chr(31)"
 
 
 Index("ix_leads_workspace_id_id", Lead.workspace_id, Lead.id)

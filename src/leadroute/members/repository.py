@@ -2,6 +2,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from leadroute.members.models import User, WorkspaceMember
@@ -16,13 +17,27 @@ class UserRepository:
         self.session = session
 
     def get_or_create(self, email: str) -> User:
+        """The user with this email (lower-cased), created if new.
+
+        Two requests may create the same new user at once: the loser's insert fails on the
+        unique email inside a savepoint, and it reads the winner's row instead.
+        """
         normalized = email.strip().lower()
-        user = self.session.scalar(select(User).where(User.email == normalized))
-        if user is None:
-            user = User(email=normalized)
-            self.session.add(user)
-            self.session.flush()
+        user = self._by_email(normalized)
+        if user is not None:
+            return user
+        try:
+            with self.session.begin_nested():
+                user = User(email=normalized)
+                self.session.add(user)
+        except IntegrityError:
+            user = self._by_email(normalized)
+            if user is None:
+                raise
         return user
+
+    def _by_email(self, normalized_email: str) -> User | None:
+        return self.session.scalar(select(User).where(User.email == normalized_email))
 
 
 class MemberRepository:

@@ -7,10 +7,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadroute.api_keys.service import ApiKeyService
-from leadroute.errors import NotFound
+from leadroute.errors import BadRequest, NotFound
 from leadroute.members.models import WorkspaceMember
 from leadroute.members.repository import UserRepository
 from leadroute.workspaces.models import Workspace
+from leadroute.workspaces.schemas import WorkspaceUpdate
 
 
 @dataclass(frozen=True)
@@ -45,4 +46,18 @@ def get_workspace(session: Session, workspace_id: uuid.UUID) -> Workspace:
     workspace = session.get(Workspace, workspace_id)
     if workspace is None:
         raise NotFound("Workspace not found")
+    return workspace
+
+
+def update_workspace(session: Session, workspace_id: uuid.UUID, body: WorkspaceUpdate) -> Workspace:
+    """Renames the workspace or changes its logo; the owner is not writable through the API."""
+    workspace = get_workspace(session, workspace_id)
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise BadRequest("body: give at least one of `name`, `org_logo_url`")
+    if "name" in changes and changes["name"] is None:
+        raise BadRequest("`name`: must not be null")
+    for field, value in changes.items():
+        setattr(workspace, field, value)
+    session.flush()
     return workspace

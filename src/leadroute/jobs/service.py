@@ -1,0 +1,131 @@
+"""Background jobs: queueing one in the caller's transaction, reading, cancelling."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from leadroute.errors import BadRequest, Conflict, NotFound
+from leadroute.ids import new_id
+from leadroute.jobs.dialect import database_now, lock_queue
+from leadroute.jobs.kinds import JobRegistry
+from leadroute.jobs.lifecycle import finish_job
+from leadroute.jobs.models import FINISHED_STATUSES, BackgroundJob, JobStatus
+from leadroute.jobs.repository import JobFilters, JobOrder, JobRepository, latest_active_id
+
+# Statuses in which a worker may be inside a chunk: a cancel is a request it acts on.
+RUNNING_STATUSES = frozenset({JobStatus.IN_PROGRESS, JobStatus.DRAINING})
+
+
+def enqueue_job(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    type: str,
+    entity_type: str,
+    entity_id: str | None,
+    data: dict[str, Any],
+    state: dict[str, Any],
+    queue_key: str | None = None,
+    max_attempts: int | None = None,
+) -> BackgroundJob:
+    """Queue a job in the caller's transaction: it exists if and only if that commits.
+
+    Jobs of one ``queue_key`` run one at a time, in id order. ``max_attempts`` None lets
+    the worker's ``job_max_attempts`` setting apply.
+    """
+    if queue_key is None:
+        job_id = new_id()
+    else:
+        lock_queue(session, queue_key)
+        # Generated under the queue's lock, so after every earlier job of the queue committed.
+        job_id = _id_after(new_id(), latest_active_id(session, queue_key))
+    now = database_now(session)
+    job = BackgroundJob(
+        id=job_id,
+        workspace_id=workspace_id,
+        user_id=user_id,
+        type=type,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        data=data,
+        state=state,
+        progress=0,
+        status=JobStatus.PENDING,
+        queue_key=queue_key,
+        attempts=0,
+        max_attempts=max_attempts,
+        run_after=now,
+        cancel_requested=False,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _id_after(candidate: uuid.UUID, floor: uuid.UUID | None) -> uuid.UUID:
+    """``candidate``, or the successor of ``floor`` if ``candidate`` does not sort after it.
+
+    UUIDv7s made by different processes in the same millisecond are not ordered, and a
+    queue's order is its id order. The successor keeps ``floor``'s timestamp and version;
+    it could reach the variant bits only if the 62 random low bits were all ones.
+    """
+    if floor is None or candidate > floor:
+        return candidate
+    return uuid.UUID(int=floor.int + 1)
+
+
+def get_job(session: Session, workspace_id: uuid.UUID, job_id: uuid.UUID) -> BackgroundJob:
+    job = JobRepository(session, workspace_id).get(job_id)
+    if job is None:
+        raise NotFound(f"Background job {job_id} not found")
+    return job
+
+
+def page_jobs(
+    session: Session,
+    workspace_id: uuid.UUID,
+    filters: JobFilters,
+    order: JobOrder,
+    *,
+    limit: int,
+    starting_after: uuid.UUID | None,
+) -> tuple[Sequence[BackgroundJob], uuid.UUID | None]:
+    jobs = JobRepository(session, workspace_id)
+    if order.column is not None and starting_after is not None and jobs.get(starting_after) is None:
+        # An id page can start anywhere; a timestamp page starts after that job's timestamp.
+        raise BadRequest(f"`starting_after`: no background job {starting_after} in this workspace")
+    return jobs.page(filters, order, limit=limit, starting_after=starting_after)
+
+
+def cancel_job(
+    session: Session,
+    workspace_id: uuid.UUID,
+    job_id: uuid.UUID,
+    *,
+    registry: JobRegistry | None = None,
+) -> BackgroundJob:
+    """Cancel a job: a waiting job is cancelled at once and never starts; a running job is
+    asked to stop, and its worker cancels it at the start of its next chunk (what earlier
+    chunks applied stays applied). A finished job is a Conflict.
+
+    Pass the ``registry`` so its finish listeners hear of a job cancelled here; the API does.
+    """
+    job = JobRepository(session, workspace_id).get(job_id, for_update=True)
+    if job is None:
+        raise NotFound(f"Background job {job_id} not found")
+    if job.status in FINISHED_STATUSES:
+        raise Conflict(f"Background job {job_id} has already finished ({job.status})")
+    now = database_now(session)
+    if job.status in RUNNING_STATUSES:
+        job.cancel_requested = True
+        job.updated_at = now
+        session.flush()
+    else:
+        listeners = registry.finish_listeners if registry else ()
+        finish_job(session, job, JobStatus.CANCELLED, listeners=listeners, now=now)
+    return job

@@ -1,0 +1,520 @@
+"""The job engine: claiming, leases and fencing, the reaper, retries, serial queues, cancel,
+shutdown, finish listeners. Driven by the test-only counting kind (tests/counting_job.py)."""
+
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from leadroute.db.session import Database
+from leadroute.errors import Conflict, NotFound
+from leadroute.ids import utcnow
+from leadroute.jobs.kinds import ChunkOutcome, JobRegistry
+from leadroute.jobs.lifecycle import LEASE_EXPIRED_ERROR, retry_delay
+from leadroute.jobs.models import BackgroundJob
+from leadroute.jobs.service import cancel_job, enqueue_job
+from leadroute.jobs.worker import Worker, reap_expired_leases, run_until_idle
+from leadroute.runtime import WorkerPool
+from leadroute.settings import Settings
+from tests.conftest import WorkspaceClient
+from tests.counting_job import COUNTING, CountingJob, wait_until
+from tests.counting_job import enqueue_counting as enqueue
+from tests.counting_job import load_job as load
+
+Finished = list[tuple[uuid.UUID, str]]
+
+
+@pytest.fixture
+def kind() -> CountingJob:
+    return CountingJob()
+
+
+@pytest.fixture
+def registry(kind: CountingJob) -> JobRegistry:
+    registry = JobRegistry()
+    registry.register(kind)
+    return registry
+
+
+@pytest.fixture
+def finished(registry: JobRegistry) -> Finished:
+    """(job id, status) of every job the finish listeners heard of, in order."""
+    seen: Finished = []
+    registry.add_finish_listener(lambda _session, job: seen.append((job.id, job.status)))
+    return seen
+
+
+@pytest.fixture
+def workspace_id(workspace: WorkspaceClient) -> uuid.UUID:
+    return uuid.UUID(workspace.workspace_id)
+
+
+def set_columns(db: Database, job_id: uuid.UUID, **values: Any) -> None:
+    with db.write_sessions.begin() as session:
+        session.execute(update(BackgroundJob).where(BackgroundJob.id == job_id).values(**values))
+
+
+def make_due(db: Database, job_id: uuid.UUID) -> None:
+    """Skip the retry backoff."""
+    set_columns(db, job_id, run_after=utcnow() - timedelta(seconds=1))
+
+
+def expire_lease(db: Database, job_id: uuid.UUID) -> None:
+    set_columns(db, job_id, lease_expires_at=utcnow() - timedelta(seconds=1))
+
+
+def test_a_job_runs_chunk_by_chunk_under_a_lease_to_success(
+    db: Database,
+    workspace_id: uuid.UUID,
+    registry: JobRegistry,
+    settings: Settings,
+    finished: Finished,
+) -> None:
+    job_id = enqueue(db, workspace_id, target=3)
+    queued = load(db, job_id)
+    assert (queued.status, queued.progress, queued.attempts) == ("pending", 0, 0)
+    assert queued.id.version == 7
+    worker = Worker(db, registry, settings, name="w1")
+
+    assert worker.run_once()
+    job = load(db, job_id)
+    assert (job.status, job.progress, job.data["counted"]) == ("in-progress", 33, 1)
+    assert job.lease_owner == "w1"
+    assert job.lease_token is not None
+    assert job.lease_expires_at == job.updated_at + timedelta(seconds=settings.job_lease_seconds)
+    first_token = job.lease_token
+
+    assert worker.run_once()
+    job = load(db, job_id)
+    assert (job.status, job.progress, job.data["counted"]) == ("in-progress", 66, 2)
+    assert job.lease_token == first_token  # renewed, not re-claimed
+    assert finished == []
+
+    assert worker.run_once()
+    job = load(db, job_id)
+    assert (job.status, job.progress, job.data["counted"], job.state["counted"]) == (
+        "success",
+        100,
+        3,
+        3,
+    )
+    assert job.finished_at == job.updated_at
+    assert (job.lease_owner, job.lease_token, job.lease_expires_at) == ("w1", None, None)
+    assert finished == [(job_id, "success")]
+    assert not worker.run_once()
+
+
+def test_a_job_exists_only_if_the_enqueuing_transaction_commits(
+    db: Database, workspace_id: uuid.UUID, registry: JobRegistry, settings: Settings
+) -> None:
+    with db.write_sessions() as session:
+        job = enqueue_job(
+            session,
+            workspace_id=workspace_id,
+            user_id=None,
+            type=COUNTING,
+            entity_type="workspace",
+            entity_id=None,
+            data={},
+            state={"target": 1},
+        )
+        job_id = job.id
+        session.rollback()
+    with db.read_sessions() as session:
+        assert session.get(BackgroundJob, job_id) is None
+    assert run_until_idle(db, registry, settings) == 0
+
+
+def test_a_worker_whose_lease_was_taken_writes_nothing(
+    db: Database,
+    workspace_id: uuid.UUID,
+    kind: CountingJob,
+    registry: JobRegistry,
+    settings: Settings,
+) -> None:
+    job_id = enqueue(db, workspace_id, target=3)
+    worker = Worker(db, registry, settings, name="w1")
+    assert worker.run_once()
+    stolen_token = uuid.uuid4()
+    set_columns(db, job_id, lease_token=stolen_token, lease_owner="thief")
+    before = load(db, job_id)
+
+    assert worker.run_once()
+    after = load(db, job_id)
+    assert worker.lease is None
+    assert kind.chunks_run == 1
+    assert (after.data, after.state, after.progress) == ({**before.data}, {**before.state}, 33)
+    assert (after.lease_token, after.lease_owner) == (stolen_token, "thief")
+    assert after.lease_expires_at == before.lease_expires_at
+    assert after.updated_at == before.updated_at
+
+
+def test_the_reaper_requeues_an_expired_lease_with_a_backoff_then_fails_the_last_attempt(
+    db: Database,
+    workspace_id: uuid.UUID,
+    kind: CountingJob,
+    registry: JobRegistry,
+    settings: Settings,
+    finished: Finished,
+) -> None:
+    job_id = enqueue(db, workspace_id, target=5, max_attempts=2)
+    crashed = Worker(db, registry, settings, name="crashed")
+    assert crashed.run_once()
+    expire_lease(db, job_id)
+
+    assert reap_expired_leases(db, registry, settings) == 1
+    job = load(db, job_id)
+    assert (job.status, job.attempts, job.data["counted"]) == ("pending", 1, 1)
+    assert job.data["error"] == LEASE_EXPIRED_ERROR
+    assert job.run_after == job.updated_at + retry_delay(1) == job.updated_at + timedelta(seconds=2)
+    assert (job.lease_token, job.lease_expires_at) == (None, None)
+    assert run_until_idle(db, registry, settings) == 0  # waiting for its backoff
+
+    assert crashed.run_once()  # it comes back: the fence stops it
+    assert crashed.lease is None
+    assert kind.chunks_run == 1
+
+    make_due(db, job_id)
+    second = Worker(db, registry, settings, name="second")
+    assert second.run_once()
+    job = load(db, job_id)
+    assert (job.status, job.lease_owner, job.data["counted"]) == ("in-progress", "second", 2)
+    expire_lease(db, job_id)
+    assert reap_expired_leases(db, registry, settings) == 1
+    job = load(db, job_id)
+    assert (job.status, job.attempts, job.data["counted"]) == ("failed", 2, 2)
+    assert job.data["error"] == LEASE_EXPIRED_ERROR
+    assert job.finished_at is not None
+    assert finished == [(job_id, "failed")]
+
+
+def test_the_reaper_leaves_live_leases_alone(
+    db: Database, workspace_id: uuid.UUID, registry: JobRegistry, settings: Settings
+) -> None:
+    job_id = enqueue(db, workspace_id, target=3)
+    worker = Worker(db, registry, settings, name="w1")
+    assert worker.run_once()
+    assert reap_expired_leases(db, registry, settings) == 0
+    assert load(db, job_id).status == "in-progress"
+    assert worker.run_once()
+    assert load(db, job_id).data["counted"] == 2
+
+
+def test_an_expired_job_with_a_cancel_requested_is_cancelled_by_the_reaper(
+    db: Database,
+    workspace_id: uuid.UUID,
+    registry: JobRegistry,
+    settings: Settings,
+    finished: Finished,
+) -> None:
+    job_id = enqueue(db, workspace_id, target=3)
+    assert Worker(db, registry, settings, name="w1").run_once()
+    set_columns(db, job_id, cancel_requested=True)
+    expire_lease(db, job_id)
+    assert reap_expired_leases(db, registry, settings) == 1
+    job = load(db, job_id)
+    assert (job.status, job.attempts, job.data["counted"]) == ("cancelled", 0, 1)
+    assert finished == [(job_id, "cancelled")]
+
+
+def test_a_chunk_that_raises_is_rolled_back_retried_and_failed_after_max_attempts(
+    db: Database,
+    workspace_id: uuid.UUID,
+    registry: JobRegistry,
+    settings: Settings,
+    finished: Finished,
+) -> None:
+    job_id = enqueue(db, workspace_id, target=3, max_attempts=2, fail_at=1)
+    assert run_until_idle(db, registry, settings) == 2  # chunk 1, then chunk 2 raises
+    job = load(db, job_id)
+    assert (job.status, job.attempts, job.progress) == ("pending", 1, 33)
+    assert job.data["counted"] == 1  # the failed chunk's write was rolled back
+    assert job.data["error"] == "RuntimeError: boom at 1"
+    assert job.run_after == job.updated_at + timedelta(seconds=2)
+    assert finished == []
+
+    make_due(db, job_id)
+    assert run_until_idle(db, registry, settings) == 1
+    job = load(db, job_id)
+    assert (job.status, job.attempts, job.progress, job.state["counted"]) == ("failed", 2, 33, 1)
+    assert job.data == {"counted": 1, "pids": job.data["pids"], "error": "RuntimeError: boom at 1"}
+    assert job.finished_at is not None
+    assert finished == [(job_id, "failed")]
+    make_due(db, job_id)
+    assert run_until_idle(db, registry, settings) == 0
+
+
+def test_a_chunk_that_raised_once_is_retried_and_succeeds_without_an_error(
+    db: Database, workspace_id: uuid.UUID, registry: JobRegistry, settings: Settings
+) -> None:
+    job_id = enqueue(db, workspace_id, target=3, fail_at=1, fail_attempts=1)
+    run_until_idle(db, registry, settings)
+    assert load(db, job_id).data["error"] == "RuntimeError: boom at 1"
+    make_due(db, job_id)
+    run_until_idle(db, registry, settings)
+    job = load(db, job_id)
+    assert (job.status, job.attempts, job.progress, job.data["counted"]) == ("success", 1, 100, 3)
+    assert "error" not in job.data
+
+
+def test_the_job_max_attempts_setting_applies_to_jobs_without_their_own(
+    db: Database, workspace_id: uuid.UUID, registry: JobRegistry, settings: Settings
+) -> None:
+    one_attempt = settings.model_copy(update={"job_max_attempts": 1})
+    job_id = enqueue(db, workspace_id, target=2, fail_at=0)
+    assert run_until_idle(db, registry, one_attempt) == 1
+    assert (load(db, job_id).status, load(db, job_id).attempts) == ("failed", 1)
+
+
+def test_retry_delay_doubles_from_two_seconds_up_to_five_minutes() -> None:
+    delays = [retry_delay(attempts).total_seconds() for attempts in (1, 2, 3, 4, 8, 9, 1000)]
+    assert delays == [2, 4, 8, 16, 256, 300, 300]
+
+
+def test_jobs_of_one_queue_run_one_at_a_time_in_id_order_while_other_queues_run(
+    db: Database,
+    workspace_id: uuid.UUID,
+    kind: CountingJob,
+    registry: JobRegistry,
+    settings: Settings,
+) -> None:
+    first = enqueue(db, workspace_id, target=2, queue_key="assign:a")
+    second = enqueue(db, workspace_id, target=1, queue_key="assign:a")
+    other = enqueue(db, workspace_id, target=1, queue_key="assign:b")
+    w1 = Worker(db, registry, settings, name="w1")
+    w2 = Worker(db, registry, settings, name="w2")
+
+    assert w1.run_once()  # claims `first` (lowest id), runs its chunk 1
+    assert w2.run_once()  # `second` waits behind `first`: takes the other queue's job
+    assert load(db, other).status == "success"
+    assert load(db, second).status == "pending"
+    assert not w2.run_once()  # still nothing claimable: `first` is in progress
+    assert w1.run_once()  # `first` finishes
+    assert w2.run_once()
+    assert [load(db, job).status for job in (first, second, other)] == ["success"] * 3
+    ends = [job_id for job_id, _, event in kind.events if event == "end"]
+    assert ends == [first, other, first, second]
+
+
+def test_worker_threads_never_overlap_two_jobs_of_one_queue(
+    db: Database,
+    workspace_id: uuid.UUID,
+    kind: CountingJob,
+    registry: JobRegistry,
+    settings: Settings,
+) -> None:
+    serial = [enqueue(db, workspace_id, target=2, sleep=0.02, queue_key="q") for _ in range(4)]
+    parallel = [enqueue(db, workspace_id, target=2, sleep=0.02) for _ in range(3)]
+    fast = settings.model_copy(update={"job_poll_interval_seconds": 0.01})
+    pool = WorkerPool(db, registry, fast, size=3)
+    pool.start()
+    try:
+        wait_until(lambda: all(load(db, job).status == "success" for job in serial + parallel), 60)
+    finally:
+        pool.stop()
+    positions = {
+        job: [i for i, event in enumerate(kind.events) if event[0] == job] for job in serial
+    }
+    spans = [(min(positions[job]), max(positions[job])) for job in serial]
+    assert all(earlier[1] < later[0] for earlier, later in pairwise(spans))
+
+
+def test_an_enqueue_on_a_queue_waits_for_the_open_enqueue_and_sorts_after_it(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
+    def enqueue_in(session: Session) -> uuid.UUID:
+        return enqueue_job(
+            session,
+            workspace_id=workspace_id,
+            user_id=None,
+            type=COUNTING,
+            entity_type="workspace",
+            entity_id=None,
+            data={},
+            state={"target": 1},
+            queue_key="assign:x",
+        ).id
+
+    later: list[uuid.UUID] = []
+    with db.write_sessions() as open_session:
+        earlier = enqueue_in(open_session)
+        thread = threading.Thread(
+            target=lambda: later.append(_in_transaction(db, enqueue_in)), daemon=True
+        )
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()  # held back until the first enqueue commits
+        open_session.commit()
+    thread.join(10)
+    assert len(later) == 1
+    assert later[0] > earlier
+
+
+def _in_transaction(db: Database, work: Callable[[Session], uuid.UUID]) -> uuid.UUID:
+    with db.write_sessions.begin() as session:
+        return work(session)
+
+
+def test_a_new_job_of_a_queue_sorts_after_every_active_job_of_that_queue(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
+    # An active job whose id is from the far future (another host's clock, the same ms...).
+    future_id = uuid.UUID("ffffffff-ffff-7fff-8000-000000000005")
+    with db.write_sessions.begin() as session:
+        session.add(
+            BackgroundJob(
+                id=future_id,
+                workspace_id=workspace_id,
+                type=COUNTING,
+                entity_type="workspace",
+                queue_key="assign:y",
+            )
+        )
+    job_id = enqueue(db, workspace_id, queue_key="assign:y")
+    assert job_id == uuid.UUID("ffffffff-ffff-7fff-8000-000000000006")
+    assert enqueue(db, workspace_id, queue_key="assign:other") < future_id
+
+
+def test_cancel_stops_pending_at_once_and_running_at_its_next_chunk(
+    db: Database,
+    workspace_id: uuid.UUID,
+    kind: CountingJob,
+    registry: JobRegistry,
+    settings: Settings,
+    finished: Finished,
+) -> None:
+    running = enqueue(db, workspace_id, target=3)
+    waiting = enqueue(db, workspace_id, target=3)
+    worker = Worker(db, registry, settings, name="w1")
+    assert worker.run_once()
+
+    with db.write_sessions.begin() as session:
+        job = cancel_job(session, workspace_id, waiting, registry=registry)
+        assert (job.status, job.finished_at is not None) == ("cancelled", True)
+    assert finished == [(waiting, "cancelled")]
+    with db.write_sessions.begin() as session:
+        job = cancel_job(session, workspace_id, running, registry=registry)
+        assert (job.status, job.cancel_requested) == ("in-progress", True)
+
+    assert worker.run_once()  # the next chunk cancels instead of counting
+    job = load(db, running)
+    assert (job.status, job.data["counted"], job.progress) == ("cancelled", 1, 33)
+    assert worker.lease is None
+    assert finished == [(waiting, "cancelled"), (running, "cancelled")]
+    assert not worker.run_once()
+    assert kind.chunks_run == 1
+
+    for job_id in (waiting, running):
+        with db.write_sessions.begin() as session, pytest.raises(Conflict):
+            cancel_job(session, workspace_id, job_id)
+    with db.write_sessions.begin() as session, pytest.raises(NotFound):
+        cancel_job(session, uuid.uuid4(), running)
+
+
+def test_stopping_a_worker_finishes_its_chunk_and_releases_the_job(
+    db: Database,
+    workspace_id: uuid.UUID,
+    kind: CountingJob,
+    registry: JobRegistry,
+    settings: Settings,
+) -> None:
+    job_id = enqueue(db, workspace_id, target=1000, sleep=0.02)
+    stop = threading.Event()
+    worker = Worker(db, registry, settings, name="stopping")
+    thread = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
+    thread.start()
+    wait_until(lambda: load(db, job_id).data.get("counted", 0) >= 2)
+    stop.set()
+    thread.join(10)
+    assert not thread.is_alive()
+
+    job = load(db, job_id)
+    assert (job.status, job.attempts, job.lease_token, job.lease_expires_at) == (
+        "pending",
+        0,
+        None,
+        None,
+    )
+    assert job.run_after <= utcnow()
+    counted = job.data["counted"]
+    assert kind.chunks_run == counted == job.state["counted"]  # the last chunk was kept
+
+    successor = Worker(db, registry, settings, name="successor")
+    assert successor.run_once()
+    job = load(db, job_id)
+    assert (job.status, job.lease_owner, job.data["counted"]) == (
+        "in-progress",
+        "successor",
+        counted + 1,
+    )
+
+
+def test_finish_listeners_run_in_the_transaction_that_finishes_the_job(
+    db: Database,
+    workspace_id: uuid.UUID,
+    registry: JobRegistry,
+    settings: Settings,
+    finished: Finished,
+) -> None:
+    def refuse_success(_session: Session, job: BackgroundJob) -> None:
+        if job.status == "success":
+            raise RuntimeError("listener down")
+
+    registry.add_finish_listener(refuse_success)
+    job_id = enqueue(db, workspace_id, target=2, max_attempts=1)
+    run_until_idle(db, registry, settings)
+    job = load(db, job_id)
+    # The last chunk and the move to success were rolled back together with the listener.
+    assert (job.status, job.data["counted"], job.progress) == ("failed", 1, 50)
+    assert job.data["error"] == "RuntimeError: listener down"
+    assert finished == [(job_id, "success"), (job_id, "failed")]
+
+
+def test_a_worker_claims_only_the_kinds_it_knows(
+    db: Database, workspace_id: uuid.UUID, settings: Settings
+) -> None:
+    job_id = enqueue(db, workspace_id, target=1)
+    assert run_until_idle(db, JobRegistry(), settings) == 0
+    assert load(db, job_id).status == "pending"
+
+
+class InPlaceCounter:
+    """A kind that updates the job's own ``data`` and ``state`` dicts instead of copies."""
+
+    type = "test-in-place"
+
+    def run_chunk(self, _session: Session, job: BackgroundJob) -> ChunkOutcome:
+        job.state["counted"] = job.state.get("counted", 0) + 1
+        job.data["counted"] = job.state["counted"]
+        done = job.state["counted"] >= 2
+        return ChunkOutcome(data=job.data, state=job.state, progress=50, finished=done)
+
+
+def test_a_kind_may_update_the_jobs_dicts_in_place(
+    db: Database, workspace_id: uuid.UUID, settings: Settings
+) -> None:
+    registry = JobRegistry()
+    registry.register(InPlaceCounter())
+    with db.write_sessions.begin() as session:
+        job_id = enqueue_job(
+            session,
+            workspace_id=workspace_id,
+            user_id=None,
+            type=InPlaceCounter.type,
+            entity_type="workspace",
+            entity_id=None,
+            data={},
+            state={},
+        ).id
+    worker = Worker(db, registry, settings, name="w1")
+    assert worker.run_once()
+    job = load(db, job_id)
+    assert (job.data, job.state, job.progress) == ({"counted": 1}, {"counted": 1}, 50)
+    assert worker.run_once()
+    assert (load(db, job_id).status, load(db, job_id).data) == ("success", {"counted": 2})
