@@ -22,7 +22,12 @@ def test_dry_run_previews_the_job_s_counts_and_writes_nothing(
     body: dict[str, Any] = {"organization_user_ids": [a, b, c], "limit": 8}
     preview = api.post("/api/v2/leads/bulk-assign", json={**body, "dry_run": True})
     assert preview.status_code == 200, preview.text
-    assert preview.json() == {"total": 8, "assigned_per_user": {a: 3, b: 3, c: 2}, "unchanged": 0}
+    assert preview.json() == {
+        "total": 8,
+        "assigned_per_user": {a: 3, b: 3, c: 2},
+        "unchanged": 0,
+        "over_capacity": 0,
+    }
     assert owners(db, lead_ids) == [None] * 9 + [b]
     assert api.get("/api/v2/background-jobs").json()["items"] == []
 
@@ -33,6 +38,7 @@ def test_dry_run_previews_the_job_s_counts_and_writes_nothing(
         "total": data["total_to_process"],
         "assigned_per_user": data["assigned_per_user"],
         "unchanged": data["unchanged_count"],
+        "over_capacity": 0,
     }
 
 
@@ -157,3 +163,96 @@ def test_history_of_another_workspace_s_lead_is_404(
 ) -> None:
     (theirs,) = insert_leads(db, other_workspace.workspace_id, many_leads(1))
     assert api.get(f"/api/v2/leads/{theirs}/assignment-history").status_code == 404
+
+
+def owned_counts(db: Database, workspace_id: str) -> dict[str, int]:
+    import uuid as uuid_module
+
+    from sqlalchemy import func, select
+
+    from leadroute.leads.models import Lead
+
+    with db.read_sessions() as session:
+        rows = session.execute(
+            select(Lead.assigned_to, func.count())
+            .where(
+                Lead.workspace_id == uuid_module.UUID(workspace_id), Lead.assigned_to.is_not(None)
+            )
+            .group_by(Lead.assigned_to)
+        ).all()
+    return {str(owner): count for owner, count in rows}
+
+
+def test_max_per_user_caps_each_user_and_leaves_the_rest_unchanged(
+    api: TestClient, workspace: WorkspaceClient, db: Database, settings: Settings
+) -> None:
+    a, b, c = add_members(api, 3)
+    lead_ids = insert_leads(db, workspace.workspace_id, many_leads(10))
+    accepted = assign(api, {"organization_user_ids": [a, b, c], "max_per_user": 2})
+    run_jobs(db, settings, job_chunk_size=4)
+    assert owners(db, lead_ids) == [a, b, c, a, b, c, None, None, None, None]
+    data = job(api, accepted["job_id"])["data"]
+    assert data["assigned_per_user"] == {a: 2, b: 2, c: 2}
+    assert data["success_count"] == 6
+    assert data["over_capacity_count"] == 4
+    assert data["total_to_process"] == 10
+
+
+def test_weighted_with_capacity_goes_on_with_the_users_who_have_room(
+    api: TestClient, workspace: WorkspaceClient, db: Database, settings: Settings
+) -> None:
+    a, b = add_members(api, 2)
+    lead_ids = insert_leads(db, workspace.workspace_id, many_leads(10))
+    body = {
+        "organization_user_ids": [a, b],
+        "strategy": "weighted",
+        "weights": [3, 1],
+        "max_per_user": 4,
+    }
+    preview = api.post("/api/v2/leads/bulk-assign", json={**body, "dry_run": True}).json()
+    accepted = assign(api, body)
+    run_jobs(db, settings, job_chunk_size=3)
+    assert owners(db, lead_ids) == [a, a, b, a, a, b, b, b, None, None]
+    data = job(api, accepted["job_id"])["data"]
+    assert data["assigned_per_user"] == {a: 4, b: 4}
+    assert data["over_capacity_count"] == 2
+    assert preview == {
+        "total": 10,
+        "assigned_per_user": {a: 4, b: 4},
+        "unchanged": 0,
+        "over_capacity": 2,
+    }
+
+
+def test_balanced_gives_more_to_who_owns_fewer_until_counts_are_level(
+    api: TestClient, workspace: WorkspaceClient, db: Database, settings: Settings
+) -> None:
+    a, b, c = add_members(api, 3)
+    insert_leads(db, workspace.workspace_id, many_leads(5, assigned_to=a))
+    insert_leads(db, workspace.workspace_id, many_leads(2, assigned_to=c))
+    fresh = insert_leads(db, workspace.workspace_id, many_leads(10))
+    accepted = assign(
+        api,
+        {"organization_user_ids": [a, b, c], "strategy": "balanced", "only_unassigned": True},
+    )
+    run_jobs(db, settings, job_chunk_size=3)
+    assert owners(db, fresh) == [b, b, b, c, b, c, b, c, a, b]
+    assert owned_counts(db, workspace.workspace_id) == {a: 6, b: 6, c: 5}
+    assert job(api, accepted["job_id"])["data"]["assigned_per_user"] == {a: 1, b: 6, c: 3}
+
+
+def test_balanced_counts_leads_taking_part_as_not_yet_owned(
+    api: TestClient, workspace: WorkspaceClient, db: Database, settings: Settings
+) -> None:
+    a, b = add_members(api, 2)
+    list_id = api.post("/api/v2/lead-lists", json={"name": "Pool"}).json()["id"]
+    # a owns 6 leads, 4 of them in the pool being reassigned; b owns none.
+    insert_leads(db, workspace.workspace_id, many_leads(2, assigned_to=a))
+    insert_leads(db, workspace.workspace_id, many_leads(4, assigned_to=a, list_id=list_id))
+    insert_leads(db, workspace.workspace_id, many_leads(4, list_id=list_id))
+    body = {"organization_user_ids": [a, b], "strategy": "balanced", "list_id": list_id}
+    preview = api.post("/api/v2/leads/bulk-assign", json={**body, "dry_run": True}).json()
+    assign(api, body)
+    run_jobs(db, settings, job_chunk_size=3)
+    assert owned_counts(db, workspace.workspace_id) == {a: 5, b: 5}
+    assert preview["assigned_per_user"] == {a: 3, b: 5}

@@ -1,10 +1,10 @@
 """The ``assign-leads`` job kind: one chunk of a bulk assignment per call.
 
 State (private, in the job row): the resolved selection, the high-water mark, the cursor
-(last lead id processed), the position (how many leads took part so far) and the options.
-Each chunk numbers the next leads, records their previous owners, writes the new ones and
-advances the cursor, all in the transaction the engine commits with the job's progress, so
-a crash at any point resumes exactly where the last commit left off.
+(last lead id processed), the position (how many leads took part so far), the plan's
+phases and the options. Each chunk numbers the next leads, records their previous owners,
+writes the new ones and advances the cursor, all in the transaction the engine commits with
+the job's progress, so a crash at any point resumes exactly where the last commit left off.
 """
 
 import uuid
@@ -31,15 +31,13 @@ class AssignLeadsKind:
     def run_chunk(self, session: Session, job: BackgroundJob) -> ChunkOutcome:
         state: dict[str, Any] = dict(job.state)
         data: dict[str, Any] = dict(job.data)
-        resolved = ResolvedSelection.model_validate(state["selection"])
-        selection = resolved.where()
-        if state.get("only_unassigned"):
-            selection = selection & sql.leads.c.assigned_to.is_(None)
+        selection = sql.selected_leads(
+            ResolvedSelection.model_validate(state["selection"]),
+            only_unassigned=bool(state.get("only_unassigned")),
+        )
         high_water_mark = _uuid_or_none(state.get("high_water_mark"))
         limit: int | None = state.get("limit")
-        rotation: list[str] = state["rotation"]
         position: int = state["position"]
-
         if high_water_mark is None:
             return _finished(data, state)
 
@@ -48,25 +46,35 @@ class AssignLeadsKind:
             data["total_to_process"] = sql.count_taking_part(session, everything, limit)
             state["counted"] = True
 
-        remaining = self.chunk_size if limit is None else min(self.chunk_size, limit - position)
-        if remaining <= 0:
-            return _finished(data, state)
-
         condition = sql.taking_part(
             selection,
             high_water_mark=high_water_mark,
             cursor=_uuid_or_none(state.get("cursor")),
         )
+        remaining = self.chunk_size if limit is None else min(self.chunk_size, limit - position)
+        if remaining <= 0:
+            return _finished(data, state)
+        phase_index, phase = _current_phase(state["phases"], position)
+        if phase is None:
+            # Every user is at capacity: the leads left take no part and stay as they are.
+            left = None if limit is None else limit - position
+            data["over_capacity_count"] = sql.count_taking_part(session, condition, left)
+            return _finished(data, state)
+        if phase["length"] is not None:
+            remaining = min(remaining, phase["start"] + phase["length"] - position)
+
         bounds = sql.number_chunk(session, condition, remaining)
         if bounds.size == 0 or bounds.first_lead_id is None or bounds.last_lead_id is None:
             return _finished(data, state)
 
+        offset = position - phase["start"]
         targets = sql.chunk_targets(
             condition,
             last_lead_id=bounds.last_lead_id,
             job_id=job.id,
-            position=position,
-            period=len(rotation),
+            phase=phase_index,
+            offset=offset,
+            period=phase["period"],
         )
         now = utcnow()
         sql.record_history(
@@ -80,8 +88,9 @@ class AssignLeadsKind:
         )
         changed = sql.apply_assignment(session, targets, now=now)
 
+        rotation = sql.phase_rotation(session, job.id, phase_index)
         per_user: dict[str, int] = dict(data.get("assigned_per_user", {}))
-        for user, count in counts_in_range(rotation, position, bounds.size).items():
+        for user, count in counts_in_range(rotation, offset, bounds.size).items():
             per_user[user] = per_user.get(user, 0) + count
         data["assigned_per_user"] = per_user
         data["success_count"] = data.get("success_count", 0) + bounds.size
@@ -97,10 +106,20 @@ class AssignLeadsKind:
         return ChunkOutcome(data=data, state=state, progress=progress, finished=False)
 
 
+def _current_phase(
+    phases: list[dict[str, Any]], position: int
+) -> tuple[int, dict[str, Any] | None]:
+    for index, phase in enumerate(phases):
+        if phase["length"] is None or position < phase["start"] + phase["length"]:
+            return index, phase
+    return len(phases), None
+
+
 def _finished(data: dict[str, Any], state: dict[str, Any]) -> ChunkOutcome:
     # Leads can leave or enter the selection while the job runs; at the end the total is
-    # what actually took part, so progress, total and success count agree.
-    data["total_to_process"] = data.get("success_count", 0)
+    # what actually took part (plus what found every user at capacity), so progress, total
+    # and counts agree.
+    data["total_to_process"] = data.get("success_count", 0) + data.get("over_capacity_count", 0)
     return ChunkOutcome(data=data, state=state, progress=100, finished=True)
 
 

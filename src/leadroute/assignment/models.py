@@ -40,14 +40,15 @@ Index(
 
 
 class AssignmentRotation(Base):
-    """One slot of a job's rotation: lead number ``i`` goes to slot ``i % period``.
+    """One slot of one phase of a job's plan (see ``distribution``).
 
-    Written once when the job is accepted, so every chunk joins it instead of carrying
-    the user list in SQL text.
+    Lead number ``i`` of the phase goes to slot ``i % period``. Written once when the job is
+    accepted, so every chunk joins it instead of carrying the user list in SQL text.
     """
 
     __tablename__ = "assignment_rotations"
 
     job_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    phase: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     user_id: Mapped[uuid.UUID] = mapped_column()

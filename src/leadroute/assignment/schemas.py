@@ -96,6 +96,9 @@ class AssignmentPreview(WireModel):
     total: int
     assigned_per_user: dict[str, int]
     unchanged: int
+    over_capacity: int = Field(
+        default=0, description="Leads left as they are because every user was at capacity."
+    )
 
 
 class AssignmentHistoryItem(WireModel):

@@ -1,17 +1,18 @@
 """Accepting a bulk assignment: validate everything, then queue one job (or preview it)."""
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import ColumnElement, insert
 from sqlalchemy.orm import Session
 
 from leadroute.assignment import sql
 from leadroute.assignment.distribution import (
     MAX_ROTATION_LENGTH,
-    round_robin_rotation,
-    weighted_rotation,
+    Phase,
+    PlanTooLarge,
+    plan_balanced,
+    plan_rotation,
 )
 from leadroute.assignment.kind import ASSIGN_LEADS, AssignLeadsKind
 from leadroute.assignment.models import AssignmentRotation
@@ -23,7 +24,7 @@ from leadroute.jobs.models import FINISHED_STATUSES, BackgroundJob
 from leadroute.jobs.service import enqueue_job, get_job
 from leadroute.members.repository import MemberRepository
 from leadroute.moves.kind import MOVE_LEADS
-from leadroute.selection import resolve_selection
+from leadroute.selection import ResolvedSelection, resolve_selection
 
 INVALID_TARGET = "Invalid ID on `organization_user_ids` field"
 
@@ -31,12 +32,6 @@ INVALID_TARGET = "Invalid ID on `organization_user_ids` field"
 def assignment_queue_key(workspace_id: uuid.UUID) -> str:
     """Jobs that change owners in one workspace share this queue: one at a time, in order."""
     return f"assign:{workspace_id}"
-
-
-@dataclass(frozen=True)
-class AssignmentPlan:
-    targets: list[uuid.UUID]
-    rotation: list[str]
 
 
 class AssignmentService:
@@ -67,13 +62,16 @@ class AssignmentService:
             total=data["total_to_process"],
             assigned_per_user=data["assigned_per_user"],
             unchanged=data["unchanged_count"],
+            over_capacity=data.get("over_capacity_count", 0),
         )
 
     def _enqueue(self, body: BulkAssignRequest) -> BackgroundJob:
-        plan = self._plan(body)
+        targets = self._validate_targets(body.organization_user_ids)
+        weights = self._validate_weights(body, targets)
         workspace_id = self.caller.workspace_id
         resolved = resolve_selection(self.session, workspace_id, body.lead_selection())
         high_water_mark = sql.high_water_mark(self.session, workspace_id)
+        phases = self._plan(body, targets, weights, resolved, high_water_mark)
         request: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
         request.pop("dry_run", None)
         job = enqueue_job(
@@ -88,7 +86,7 @@ class AssignmentService:
                 "success_count": 0,
                 "unchanged_count": 0,
                 "failed_count": 0,
-                "assigned_per_user": {str(user): 0 for user in plan.targets},
+                "assigned_per_user": {str(user): 0 for user in targets},
                 "request": request,
             },
             state={
@@ -97,35 +95,79 @@ class AssignmentService:
                 "cursor": None,
                 "position": 0,
                 "counted": False,
-                "rotation": plan.rotation,
+                "phases": [
+                    {"start": phase.start, "length": phase.length, "period": len(phase.rotation)}
+                    for phase in phases
+                ],
                 "limit": body.limit,
                 "only_unassigned": body.only_unassigned,
             },
             queue_key=assignment_queue_key(workspace_id),
         )
-        self.session.execute(
-            insert(AssignmentRotation),
-            [
-                {"job_id": job.id, "slot": slot, "user_id": uuid.UUID(user)}
-                for slot, user in enumerate(plan.rotation)
-            ],
-        )
+        rows = [
+            {"job_id": job.id, "phase": index, "slot": slot, "user_id": uuid.UUID(user)}
+            for index, phase in enumerate(phases)
+            for slot, user in enumerate(phase.rotation)
+        ]
+        if rows:
+            self.session.execute(insert(AssignmentRotation), rows)
         return job
 
-    def _plan(self, body: BulkAssignRequest) -> AssignmentPlan:
-        targets = self._validate_targets(body.organization_user_ids)
+    def _plan(
+        self,
+        body: BulkAssignRequest,
+        targets: list[uuid.UUID],
+        weights: list[int],
+        resolved: ResolvedSelection,
+        high_water_mark: uuid.UUID | None,
+    ) -> list[Phase]:
         users = [str(user) for user in targets]
-        if body.strategy == "weighted":
-            weights = self._validate_weights(body, len(body.organization_user_ids))
-            first_weights = _first_occurrences(body.organization_user_ids, weights)
-            return AssignmentPlan(targets, weighted_rotation(users, first_weights))
-        if body.weights is not None:
-            raise BadRequest("`weights`: only used with `strategy: weighted`")
-        if body.strategy == "balanced":
-            raise BadRequest("`strategy`: `balanced` is not available yet")
-        if body.max_per_user is not None:
-            raise BadRequest("`max_per_user`: not available yet")
-        return AssignmentPlan(targets, round_robin_rotation(users))
+        try:
+            if body.strategy != "balanced":
+                return plan_rotation(users, weights, body.max_per_user)
+            return plan_balanced(
+                users,
+                self._owned_elsewhere(body, targets, resolved, high_water_mark),
+                self._taking_part(body, resolved, high_water_mark),
+                body.max_per_user,
+            )
+        except PlanTooLarge as error:
+            raise BadRequest(f"`max_per_user`: {error}") from error
+
+    def _participants(
+        self, body: BulkAssignRequest, resolved: ResolvedSelection, high_water_mark: uuid.UUID
+    ) -> ColumnElement[bool]:
+        selection = sql.selected_leads(resolved, only_unassigned=body.only_unassigned)
+        return sql.taking_part(selection, high_water_mark=high_water_mark, cursor=None)
+
+    def _taking_part(
+        self,
+        body: BulkAssignRequest,
+        resolved: ResolvedSelection,
+        high_water_mark: uuid.UUID | None,
+    ) -> int:
+        if high_water_mark is None:
+            return 0
+        condition = self._participants(body, resolved, high_water_mark)
+        return sql.count_taking_part(self.session, condition, body.limit)
+
+    def _owned_elsewhere(
+        self,
+        body: BulkAssignRequest,
+        targets: list[uuid.UUID],
+        resolved: ResolvedSelection,
+        high_water_mark: uuid.UUID | None,
+    ) -> dict[str, int]:
+        """What each target owns outside the leads taking part: its level before the job."""
+        workspace = sql.leads.c.workspace_id == self.caller.workspace_id
+        owned = sql.owner_counts(self.session, workspace, targets, None)
+        if high_water_mark is not None:
+            condition = self._participants(body, resolved, high_water_mark)
+            for user, count in sql.owner_counts(
+                self.session, condition, targets, body.limit
+            ).items():
+                owned[user] -= count
+        return owned
 
     def _validate_targets(self, raw: list[Any]) -> list[uuid.UUID]:
         if not raw:
@@ -152,28 +194,34 @@ class AssignmentService:
                 )
         return targets
 
-    def _validate_weights(self, body: BulkAssignRequest, user_count: int) -> list[int]:
+    def _validate_weights(self, body: BulkAssignRequest, targets: list[uuid.UUID]) -> list[int]:
+        """One weight per target (1 each unless weighted), duplicates' weights dropped."""
+        if body.strategy != "weighted":
+            if body.weights is not None:
+                raise BadRequest("`weights`: only used with `strategy: weighted`")
+            return [1] * len(targets)
         weights = body.weights
+        given = len(body.organization_user_ids)
         if weights is None:
             raise BadRequest("`weights`: required with `strategy: weighted`")
-        if len(weights) != user_count:
+        if len(weights) != given:
             raise BadRequest(
                 f"`weights`: give one weight per entry of `organization_user_ids` "
-                f"({user_count}), got {len(weights)}"
+                f"({given}), got {len(weights)}"
             )
         if any(weight <= 0 for weight in weights):
             raise BadRequest("`weights`: every weight must be a positive integer")
         if sum(weights) > MAX_ROTATION_LENGTH:
             raise BadRequest(f"`weights`: the weights must add up to at most {MAX_ROTATION_LENGTH}")
-        return weights
+        return _first_occurrences(body.organization_user_ids, weights)
 
 
 def _first_occurrences(users: list[Any], weights: list[int]) -> list[int]:
     """The weights of the users that survive de-duplication (first occurrence kept)."""
-    seen: set[str] = set()
+    seen: set[uuid.UUID] = set()
     kept = []
     for user, weight in zip(users, weights, strict=True):
-        key = str(user).lower()
+        key = uuid.UUID(str(user))
         if key not in seen:
             seen.add(key)
             kept.append(weight)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from leadroute.assignment.models import AssignmentBatch, AssignmentRotation
 from leadroute.ids import new_id
 from leadroute.leads.models import Lead
+from leadroute.selection import ResolvedSelection
 
 leads = cast(Table, Lead.__table__)
 rotations = cast(Table, AssignmentRotation.__table__)
@@ -43,6 +44,30 @@ class ChunkBounds:
     size: int
     first_lead_id: uuid.UUID | None
     last_lead_id: uuid.UUID | None
+
+
+def selected_leads(resolved: ResolvedSelection, *, only_unassigned: bool) -> ColumnElement[bool]:
+    """The job's selection: the request's fields, and no owner when ``only_unassigned``."""
+    condition = resolved.where()
+    if only_unassigned:
+        condition = and_(condition, leads.c.assigned_to.is_(None))
+    return condition
+
+
+def owner_counts(
+    session: Session, condition: ColumnElement[bool], users: list[uuid.UUID], limit: int | None
+) -> dict[str, int]:
+    """How many leads matching ``condition`` (the first ``limit`` in id order) each user owns."""
+    matching = select(leads.c.id, leads.c.assigned_to).where(condition)
+    if limit is not None:
+        matching = matching.order_by(leads.c.id).limit(limit)
+    part = matching.subquery()
+    rows = session.execute(
+        select(part.c.assigned_to, func.count())
+        .where(part.c.assigned_to.in_(users))
+        .group_by(part.c.assigned_to)
+    ).all()
+    return {str(owner): count for owner, count in rows}
 
 
 def taking_part(
@@ -106,19 +131,20 @@ def chunk_targets(
     *,
     last_lead_id: uuid.UUID,
     job_id: uuid.UUID,
-    position: int,
+    phase: int,
+    offset: int,
     period: int,
 ) -> Subquery:
     """Each lead of the chunk with its current owner and its target user.
 
-    Lead ``position + row_number - 1`` of the job takes the user of slot
-    ``(position + row_number - 1) % period`` of the job's rotation.
+    The chunk's first lead is number ``offset`` of the phase; lead ``offset + row_number - 1``
+    takes the user of slot ``(offset + row_number - 1) % period`` of the phase's rotation.
     """
     numbered = (
         select(
             leads.c.id.label("lead_id"),
             leads.c.assigned_to.label("previous"),
-            ((func.row_number().over(order_by=leads.c.id) + (position - 1)) % period).label("slot"),
+            ((func.row_number().over(order_by=leads.c.id) + (offset - 1)) % period).label("slot"),
         )
         .where(condition, leads.c.id <= last_lead_id)
         .subquery("numbered")
@@ -128,10 +154,23 @@ def chunk_targets(
         .select_from(numbered)
         .join(
             rotations,
-            and_(rotations.c.job_id == job_id, rotations.c.slot == numbered.c.slot),
+            and_(
+                rotations.c.job_id == job_id,
+                rotations.c.phase == phase,
+                rotations.c.slot == numbered.c.slot,
+            ),
         )
         .subquery("targets")
     )
+
+
+def phase_rotation(session: Session, job_id: uuid.UUID, phase: int) -> list[str]:
+    rows = session.execute(
+        select(rotations.c.user_id)
+        .where(rotations.c.job_id == job_id, rotations.c.phase == phase)
+        .order_by(rotations.c.slot)
+    ).scalars()
+    return [str(user) for user in rows]
 
 
 def owner_changes(targets: Subquery) -> ColumnElement[bool]:

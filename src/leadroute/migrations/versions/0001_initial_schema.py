@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 09:31:19.027885
+Create Date: 2026-11-28 09:44:59.788504
 """
 
 from collections.abc import Sequence
@@ -24,9 +24,10 @@ def upgrade() -> None:
     op.create_table(
         "assignment_rotations",
         sa.Column("job_id", sa.Uuid(), nullable=False),
+        sa.Column("phase", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("slot", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.PrimaryKeyConstraint("job_id", "slot", name=op.f("pk_assignment_rotations")),
+        sa.PrimaryKeyConstraint("job_id", "phase", "slot", name=op.f("pk_assignment_rotations")),
     )
     op.create_table(
         "users",
