@@ -1,5 +1,6 @@
 """One lead at a time: ``POST /api/v2/leads``, ``GET/PATCH/DELETE /api/v2/leads/{id}``."""
 
+import threading
 import uuid
 from typing import Any
 
@@ -312,16 +313,24 @@ def test_patch_never_overwrites_a_column_written_between_its_read_and_its_update
     backend: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if backend == "sqlite":
-        pytest.skip("SQLite write transactions run one at a time: no write can land mid-PATCH")
     member = add_member(db, workspace.workspace_id, "rep@acme.io")
     [lead_id] = insert_leads(db, workspace.workspace_id, [{"email": "a@acme.io"}])
     original_get = LeadRepository.get
+    writers: list[threading.Thread] = []
 
     def get_then_concurrent_write(self: LeadRepository, lead_id_: uuid.UUID) -> Lead | None:
         lead = original_get(self, lead_id_)
-        # Another transaction (a bulk-assign chunk) commits after PATCH has read the lead.
-        set_columns(db, lead_id, assigned_to=uuid.UUID(member))
+        # Another transaction (a bulk-assign chunk) writes the owner after PATCH has read the
+        # lead. PostgreSQL lets it commit at once; SQLite makes it wait for PATCH's commit.
+        # Either way PATCH must not write the owner back.
+        if backend == "postgresql":
+            set_columns(db, lead_id, assigned_to=uuid.UUID(member))
+        else:
+            writer = threading.Thread(
+                target=set_columns, args=(db, lead_id), kwargs={"assigned_to": uuid.UUID(member)}
+            )
+            writer.start()
+            writers.append(writer)
         return lead
 
     monkeypatch.setattr(LeadRepository, "get", get_then_concurrent_write)
@@ -329,9 +338,12 @@ def test_patch_never_overwrites_a_column_written_between_its_read_and_its_update
         f"/api/v2/leads/{lead_id}", json={"first_name": "Alan", "custom_variables": {"k": 1}}
     )
     monkeypatch.undo()
+    for writer in writers:
+        writer.join(timeout=30)
 
     assert patched.status_code == 200, patched.text
-    assert patched.json()["assigned_to"] == member
+    if backend == "postgresql":
+        assert patched.json()["assigned_to"] == member
     stored = api.get(f"/api/v2/leads/{lead_id}").json()
     assert (stored["first_name"], stored["assigned_to"], stored["payload"]) == (
         "Alan",

@@ -104,11 +104,6 @@ def test_two_worker_processes_share_the_queue(
     workspace: WorkspaceClient,
     start_worker: Callable[..., WorkerProcess],
 ) -> None:
-    if backend == "sqlite":
-        pytest.skip(
-            "SQLite has one writer: a worker running chunks back to back keeps taking the "
-            "write lock, so a second process mostly waits (correct, but not shared work)"
-        )
     workers = [start_worker(), start_worker()]
     for worker in workers:
         worker.wait_ready()
@@ -116,7 +111,10 @@ def test_two_worker_processes_share_the_queue(
 
     wait_until(lambda: all(load(db, job).status == "success" for job in job_ids), 90)
     jobs = [load(db, job) for job in job_ids]
-    assert {owner_pid(job) for job in jobs} == {worker.pid for worker in workers}
+    if backend == "postgresql":
+        assert {owner_pid(job) for job in jobs} == {worker.pid for worker in workers}
+    # On SQLite (one writer at a time; several worker processes are a PostgreSQL topology)
+    # a second process may mostly wait, but it must never run a job twice or waste an attempt.
     for job in jobs:
         assert (job.data["counted"], job.attempts, job.data["pids"]) == (3, 0, [owner_pid(job)])
 
