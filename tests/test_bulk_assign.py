@@ -342,3 +342,38 @@ def test_bulk_assign_needs_the_leads_update_scope(
         "/api/v2/leads/bulk-assign", json={"organization_user_ids": [workspace.owner_user_id]}
     )
     assert response.status_code == 403
+
+
+def test_one_workspace_s_jobs_wait_their_turn_while_other_workspaces_run_in_parallel(
+    api: TestClient,
+    workspace: WorkspaceClient,
+    other_workspace: WorkspaceClient,
+    db: Database,
+    settings: Settings,
+) -> None:
+    from leadroute.job_kinds import job_registry
+    from leadroute.jobs.worker import Worker
+
+    (a,) = add_members(api, 1)
+    insert_leads(db, workspace.workspace_id, many_leads(6))
+    insert_leads(db, other_workspace.workspace_id, many_leads(6))
+    first = assign(api, {"organization_user_ids": [a]})
+    second = assign(api, {"organization_user_ids": [a], "limit": 1})
+    theirs = assign(
+        other_workspace.client, {"organization_user_ids": [other_workspace.owner_user_id]}
+    )
+
+    small = settings.model_copy(update={"job_chunk_size": 2})
+    one, two = (Worker(db, job_registry(small), small, name=n) for n in ("one", "two"))
+    assert one.run_once()  # takes the first job of Acme, runs one chunk, keeps it
+    assert two.run_once()  # Acme's second job must wait: it takes Globex's job instead
+    assert one.lease is not None
+    assert two.lease is not None
+    assert str(one.lease.job_id) == first["job_id"]
+    assert str(two.lease.job_id) == theirs["job_id"]
+    assert job(api, second["job_id"])["status"] == "pending"
+    while one.run_once() or two.run_once():
+        pass
+    for accepted in (first, second):
+        assert job(api, accepted["job_id"])["status"] == "success"
+    assert job(other_workspace.client, theirs["job_id"])["status"] == "success"
