@@ -41,3 +41,10 @@ migration: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## Fuzz every API operation with schemathesis, 100 examples each, on SQLite and PostgreSQL
+## (the normal test suite runs the same tests with 10). FUZZ_EXAMPLES=1000 for a longer run.
+FUZZ_EXAMPLES ?= 100
+.PHONY: fuzz
+fuzz: $(STAMP)
+	LEADROUTE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/fuzz

@@ -201,6 +201,32 @@ def test_keys_are_stored_only_as_a_hash(
     assert {row["key_prefix"] for row in rows} == {secret[:10] for secret in secrets}
 
 
+def revoked_client(app: Any, db: Database, workspace: WorkspaceClient) -> TestClient:
+    """A client whose key (`all:all`) has been revoked."""
+    with db.write_sessions.begin() as session:
+        service = ApiKeyService(session, uuid.UUID(workspace.workspace_id))
+        issued = service.issue(
+            name="revoked", scopes=["all:all"], created_by=uuid.UUID(workspace.owner_user_id)
+        )
+        service.revoke(issued.key.id)
+    client = TestClient(app, raise_server_exceptions=False)
+    client.headers["Authorization"] = f"Bearer {issued.secret}"
+    return client
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda endpoint: endpoint.name)
+def test_every_endpoint_rejects_a_missing_unknown_or_revoked_key(
+    endpoint: Endpoint, app: Any, db: Database, workspace: WorkspaceClient, anonymous: TestClient
+) -> None:
+    unknown = TestClient(app, raise_server_exceptions=False)
+    unknown.headers["Authorization"] = "Bearer lr_" + "x" * 43
+
+    for client in (anonymous, unknown, revoked_client(app, db, workspace)):
+        response = endpoint.call(client)
+        assert_is_error(response, 401)
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
 # --- scopes --------------------------------------------------------------------------
 
 
@@ -262,6 +288,29 @@ def test_the_matrix_walks_every_documented_endpoint(app: Any) -> None:
         for method in operations
     }
     assert {endpoint.name for endpoint in ENDPOINTS} == documented
+
+
+def test_the_matrix_covers_the_bulk_and_extension_endpoints() -> None:
+    """Named here so that losing one of them from the route walk fails loudly."""
+    walked = {endpoint.name for endpoint in ENDPOINTS}
+    assert {
+        "POST /api/v2/leads/bulk-assign",
+        "POST /api/v2/leads/move",
+        "POST /api/v2/leads/update-interest-status",
+        "POST /api/v2/lead-activities",
+        "DELETE /api/v2/leads",
+        "POST /api/v2/leads/list",
+        "GET /api/v2/leads/{id}/assignment-history",
+        "POST /api/v2/smart-views",
+        "GET /api/v2/smart-views",
+        "GET /api/v2/smart-views/{id}",
+        "PATCH /api/v2/smart-views/{id}",
+        "DELETE /api/v2/smart-views/{id}",
+        "GET /api/v2/background-jobs",
+        "GET /api/v2/background-jobs/{id}",
+        "POST /api/v2/background-jobs/{id}/cancel",
+        "POST /api/v2/background-jobs/{id}/revert",
+    } <= walked
 
 
 def test_every_api_endpoint_requires_exactly_one_scope() -> None:

@@ -13,10 +13,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from leadroute import __version__
+from leadroute.dashboard import mount_dashboard
 from leadroute.db.engine import create_db_engine
 from leadroute.db.session import Database
 from leadroute.errors import install_error_handlers
 from leadroute.limits import BodySizeLimit
+from leadroute.nul_guard import RejectNulCharacters
+from leadroute.rate_limits import WorkspaceRateLimiter, build_rate_limiter
 from leadroute.routers import api_routers
 from leadroute.settings import Settings
 
@@ -29,6 +32,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     database: Database | None = None,
+    rate_limiter: WorkspaceRateLimiter | None = None,
     on_startup: LifecycleHook | None = None,
     on_shutdown: LifecycleHook | None = None,
 ) -> FastAPI:
@@ -37,10 +41,14 @@ def create_app(
     ``database`` lets a caller share one engine between the app and something else (a test,
     the embedded workers); by default the app makes its own from ``settings``. The hooks run
     inside the app's lifespan: ``leadroute serve`` starts and stops its embedded workers there.
+    ``rate_limiter`` replaces the one built from ``settings`` (a test gives its own Redis key
+    prefix); the auth dependency reads it from ``app.state.rate_limiter`` (None: no limits).
     """
     settings = settings or Settings()
     owns_database = database is None
     database = database or Database(create_db_engine(settings))
+    owns_rate_limiter = rate_limiter is None
+    rate_limiter = rate_limiter or build_rate_limiter(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +61,8 @@ def create_app(
                 on_shutdown(app)
             if owns_database:
                 database.dispose()
+            if owns_rate_limiter and rate_limiter is not None:
+                rate_limiter.close()
 
     app = FastAPI(
         title="leadroute",
@@ -67,12 +77,16 @@ def create_app(
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.rate_limiter = rate_limiter
 
     install_error_handlers(app)
     for router in api_routers():
         app.include_router(router)
     app.openapi = partial(openapi_with_error_envelope, app)  # type: ignore[method-assign]
     _mount_offline_docs(app)
+    mount_dashboard(app)
+    # Inside the body-size limit, which so bounds what the NUL guard buffers.
+    app.add_middleware(RejectNulCharacters)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 
@@ -82,6 +96,7 @@ ERROR_RESPONSES = {
     "401": "Missing, unknown or revoked API key",
     "403": "The API key lacks the scope",
     "404": "Not found in the caller's workspace",
+    "409": "Conflict with the current state (a duplicate, a job not in the right state)",
     "413": "Request body too large",
     "429": "Rate limited (see `Retry-After`)",
 }

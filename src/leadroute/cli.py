@@ -6,6 +6,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from leadroute.cli_ops.assign import assign
+from leadroute.cli_ops.demo import demo
+from leadroute.cli_ops.jobs import jobs_app
+from leadroute.cli_ops.leads import leads_app
 from leadroute.db.engine import create_db_engine
 from leadroute.db.migrate import upgrade_database
 from leadroute.db.session import Database
@@ -19,6 +23,11 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 workspace_app = typer.Typer(help="Workspaces.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
+# Operator commands: they talk to a running server through the public API (cli_ops/).
+app.add_typer(leads_app, name="leads")
+app.add_typer(jobs_app, name="jobs")
+app.command("assign")(assign)
+app.command("demo")(demo)
 
 console = Console(stderr=True)
 

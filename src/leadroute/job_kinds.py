@@ -18,12 +18,16 @@ def job_registry(settings: Settings) -> JobRegistry:
     from leadroute.assignment.revert import RevertAssignmentKind
     from leadroute.interest.kind import UpdateInterestStatusKind
     from leadroute.moves.kind import MoveLeadsKind
+    from leadroute.webhooks.delivery import DeliverWebhookKind
+    from leadroute.webhooks.events import WebhookEvents
 
     registry = JobRegistry()
     registry.register(AssignLeadsKind(chunk_size=settings.job_chunk_size))
     registry.register(MoveLeadsKind(chunk_size=settings.job_chunk_size))
     registry.register(UpdateInterestStatusKind())
     registry.register(RevertAssignmentKind())
+    registry.register(DeliverWebhookKind(settings))
+    registry.add_finish_listener(WebhookEvents(settings))
     for kind in extra_job_kinds(settings.extra_job_kinds):
         registry.register(kind)
     return registry

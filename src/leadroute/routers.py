@@ -13,10 +13,12 @@ def api_routers() -> list[APIRouter]:
     from leadroute.lead_labels.router import router as lead_labels
     from leadroute.lead_lists.router import router as lead_lists
     from leadroute.leads.list_router import router as leads_selected
+    from leadroute.leads.owner_counts import router as lead_owner_counts
     from leadroute.leads.router import router as leads
     from leadroute.members.router import router as workspace_members
     from leadroute.moves.router import router as moves
     from leadroute.smart_views.router import router as smart_views
+    from leadroute.webhooks.router import router as webhooks
     from leadroute.workspaces.router import router as workspaces
 
     return [
@@ -27,6 +29,7 @@ def api_routers() -> list[APIRouter]:
         lead_labels,
         lead_lists,
         leads_selected,
+        lead_owner_counts,
         leads,
         bulk_assign,
         moves,
@@ -34,4 +37,5 @@ def api_routers() -> list[APIRouter]:
         smart_views,
         background_jobs,
         assignment_reverts,
+        webhooks,
     ]

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=30.0, gt=0)
     job_max_attempts: int = Field(default=5, ge=1)
     job_poll_interval_seconds: float = Field(default=0.5, gt=0)
+    # A failed attempt is retried after this many seconds, doubling with each one, up to the max.
+    job_retry_base_seconds: float = Field(default=2.0, gt=0)
+    job_retry_max_seconds: float = Field(default=300.0, gt=0)
     # Test/extension hook: comma-separated `module:attribute` job kinds to register as well.
     extra_job_kinds: str = ""
 
@@ -30,6 +33,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=6000, ge=1)
     rate_limit_enabled: bool = True
     redis_url: str | None = None
+
+    # Webhook deliveries: each attempt's HTTP timeout (far below a job lease: the call runs
+    # while the worker holds the delivery's job), and attempts before a delivery is `failed`.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=20)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=25)
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
 

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from leadroute.assignment.history import lead_history
@@ -16,6 +16,12 @@ from leadroute.assignment.service import AssignmentService, accept_revert
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
 from leadroute.errors import NotFound
+from leadroute.idempotency.service import (
+    HEADER,
+    IdempotencyKeys,
+    request_fingerprint,
+    validate_key,
+)
 from leadroute.leads.repository import LeadRepository
 
 router = APIRouter(prefix="/api/v2/leads", tags=["Leads"])
@@ -33,6 +39,15 @@ def bulk_assign_leads(
     response: Response,
     caller: Annotated[Caller, scoped("leads", "update")],
     session: SessionDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            description="[extension] 1..255 printable ASCII characters. A repeat within 24 h "
+            "with the same body answers the same job; with another body, 409. "
+            "Not used with `dry_run`.",
+        ),
+    ] = None,
 ) -> BulkAssignAccepted | JSONResponse:
     """Spread the selected leads over `organization_user_ids`, as a background job.
 
@@ -40,15 +55,22 @@ def bulk_assign_leads(
     exist now, in id order, and gives lead *i* to user *i mod K*. Follow it at the
     `Location` header (`job_id` in the body).
     """
+    key = validate_key(idempotency_key)
     service = AssignmentService(
         session, caller, chunk_size=request.app.state.settings.job_chunk_size
     )
     if body.dry_run:
+        # A preview writes nothing, so a key has nothing to remember: it is ignored.
         preview = service.preview(body)
         return JSONResponse(preview.model_dump(mode="json"), status_code=200)
-    job = service.accept(body)
-    response.headers["Location"] = f"/api/v2/background-jobs/{job.id}"
-    return BulkAssignAccepted(job_id=job.id)
+    fingerprint = request_fingerprint(
+        "bulk-assign", body.model_dump(mode="json", exclude_unset=True, exclude={"dry_run"})
+    )
+    job_id = IdempotencyKeys(session, caller.workspace_id).job_for(
+        key, fingerprint, lambda: service.accept(body).id
+    )
+    response.headers["Location"] = f"/api/v2/background-jobs/{job_id}"
+    return BulkAssignAccepted(job_id=job_id)
 
 
 jobs_router = APIRouter(prefix="/api/v2/background-jobs", tags=["Background jobs"])

@@ -18,6 +18,7 @@ from leadroute.auth.keys import hash_secret
 from leadroute.auth.scopes import Action, grants
 from leadroute.db.session import SessionDep
 from leadroute.errors import Forbidden, Unauthorized
+from leadroute.rate_limits import WorkspaceRateLimiter
 
 bearer_scheme = HTTPBearer(
     scheme_name="ApiKeyAuth",
@@ -59,6 +60,10 @@ def authenticate(
         scopes=frozenset(key.scopes),
     )
     request.state.caller = caller
+    # Per-workspace rate limits count authenticated requests only (see leadroute.rate_limits).
+    rate_limiter: WorkspaceRateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if rate_limiter is not None:
+        rate_limiter.check(caller.workspace_id)
     return caller
 
 

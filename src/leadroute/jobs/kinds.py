@@ -1,11 +1,13 @@
 """What a job kind is, and the registry a worker finds kinds (and finish listeners) in."""
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
+from leadroute.db.session import Database
 from leadroute.jobs.models import BackgroundJob
 
 FinishListener = Callable[[Session, BackgroundJob], None]
@@ -23,6 +25,11 @@ class ChunkOutcome:
     state: dict[str, Any]
     progress: int
     finished: bool
+    # An error text: the chunk's writes, ``data`` and ``state`` commit, but the engine counts a
+    # failed attempt (retry after a backoff, ``failed`` at the last attempt) and ignores
+    # ``progress`` and ``finished``. For a kind whose failures must leave a durable record
+    # (a webhook delivery's attempt), which raising would roll back.
+    failed_attempt: str | None = None
 
 
 class JobKind(Protocol):
@@ -38,6 +45,55 @@ class JobKind(Protocol):
     type: str
 
     def run_chunk(self, session: Session, job: BackgroundJob) -> ChunkOutcome: ...
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A job as committed before a chunk: what :meth:`PreparedJobKind.prepare` reads."""
+
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    type: str
+    data: dict[str, Any]
+    state: dict[str, Any]
+    attempts: int
+    max_attempts: int | None
+
+    @classmethod
+    def of(cls, job: BackgroundJob) -> "JobSnapshot":
+        return cls(
+            id=job.id,
+            workspace_id=job.workspace_id,
+            type=job.type,
+            data=dict(job.data),
+            state=dict(job.state),
+            attempts=job.attempts,
+            max_attempts=job.max_attempts,
+        )
+
+
+@runtime_checkable
+class PreparedJobKind(JobKind, Protocol):
+    """A kind whose chunk needs slow work that must not run inside a transaction.
+
+    A chunk's transaction holds the job's row lock (PostgreSQL) or the database's only write
+    lock (SQLite), so a network call inside it would stall every writer. The engine calls
+    ``prepare`` first, outside any transaction, while the worker holds the job's lease; it may
+    read through ``database`` (short read sessions, never held across the slow call). Its
+    result is passed to ``run_chunk``, which records it inside the chunk's transaction.
+
+    ``prepare`` is skipped when the chunk will not run (the lease was lost or a cancel was
+    requested). If the lease is lost after ``prepare``, the result is dropped and the work is
+    done again by the job's next holder: prepared work happens at least once, so it must be
+    safe to repeat. It should finish well within ``job_lease_seconds``. If it raises, the
+    attempt fails as if ``run_chunk`` had raised.
+    """
+
+    def prepare(self, job: JobSnapshot, database: Database) -> dict[str, Any]: ...
+
+    def run_chunk(
+        self, session: Session, job: BackgroundJob, prepared: dict[str, Any] | None = None
+    ) -> ChunkOutcome: ...
 
 
 class JobRegistry:

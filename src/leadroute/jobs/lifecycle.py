@@ -46,10 +46,29 @@ class Lease:
     type: str
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """2 s after the first failed attempt, doubling with each one, at most 5 minutes."""
+def retry_delay(
+    attempts: int, *, base: timedelta = RETRY_BASE_DELAY, maximum: timedelta = RETRY_MAX_DELAY
+) -> timedelta:
+    """``base`` (2 s) after the first failed attempt, doubling with each one, at most
+    ``maximum`` (5 minutes)."""
     doublings = min(max(attempts - 1, 0), 16)  # bounded: timedelta overflows far below 2**64
-    return min(RETRY_MAX_DELAY, RETRY_BASE_DELAY * (1 << doublings))
+    return min(maximum, base * (1 << doublings))
+
+
+def next_attempt_at(job: BackgroundJob, *, settings: Settings, now: datetime) -> datetime | None:
+    """When ``job`` runs again if its current attempt fails; None if that attempt is its last.
+
+    A kind that records its own attempts (``ChunkOutcome.failed_attempt``) can show the same
+    time the engine will set.
+    """
+    attempts = job.attempts + 1
+    if attempts >= (job.max_attempts or settings.job_max_attempts):
+        return None
+    return now + retry_delay(
+        attempts,
+        base=timedelta(seconds=settings.job_retry_base_seconds),
+        maximum=timedelta(seconds=settings.job_retry_max_seconds),
+    )
 
 
 def describe_error(error: BaseException) -> str:
@@ -131,6 +150,17 @@ def renew_lease(
     return session.scalars(statement, execution_options=RETURNING_OPTIONS).one_or_none()
 
 
+def held_job(session: Session, lease: Lease) -> BackgroundJob | None:
+    """The job if ``lease`` still holds it (a plain read: no lock, no lease renewal)."""
+    return session.scalar(
+        select(BackgroundJob).where(
+            BackgroundJob.id == lease.job_id,
+            BackgroundJob.lease_token == lease.token,
+            BackgroundJob.status == JobStatus.IN_PROGRESS,
+        )
+    )
+
+
 def release_job(session: Session, lease: Lease, *, now: datetime) -> bool:
     """Hand a held job back to the queue at once, without counting an attempt."""
     statement = (
@@ -156,6 +186,7 @@ def apply_outcome(
     job: BackgroundJob,
     outcome: ChunkOutcome,
     *,
+    settings: Settings,
     listeners: Iterable[FinishListener],
     now: datetime,
 ) -> None:
@@ -165,6 +196,11 @@ def apply_outcome(
     # equal to the loaded ones, and without this flag the UPDATE would leave them out.
     flag_modified(job, "data")
     flag_modified(job, "state")
+    if outcome.failed_attempt is not None:
+        record_failed_attempt(
+            session, job, outcome.failed_attempt, settings=settings, listeners=listeners, now=now
+        )
+        return
     job.progress = max(0, min(100, outcome.progress))
     job.updated_at = now
     if outcome.finished:
@@ -207,13 +243,14 @@ def record_failed_attempt(
 
     ``data`` keeps what earlier chunks committed, plus ``error`` (the latest failure).
     """
+    retry_at = next_attempt_at(job, settings=settings, now=now)
     job.attempts += 1
     job.data = {**job.data, "error": error_text}
-    if job.attempts >= (job.max_attempts or settings.job_max_attempts):
+    if retry_at is None:
         finish_job(session, job, JobStatus.FAILED, listeners=listeners, now=now)
         return
     job.status = JobStatus.PENDING
-    job.run_after = now + retry_delay(job.attempts)
+    job.run_after = retry_at
     job.updated_at = now
     job.lease_token = None
     job.lease_expires_at = None

@@ -19,6 +19,7 @@ JobType = Literal[
     "assign-leads",
     "update-interest-status",
     "revert-assign-leads",
+    "deliver-webhook",
 ]
 EntityType = Literal[
     "list", "campaign", "workspace", "broadcast", "subscriber-group-sync", "subscriber-group"

@@ -9,11 +9,12 @@ a worker finishes the chunk it is in and releases its job for another worker to 
 import logging
 import threading
 import time
+from typing import Any
 
 from leadroute.db.session import Database
 from leadroute.jobs import lifecycle
 from leadroute.jobs.dialect import database_now
-from leadroute.jobs.kinds import JobRegistry
+from leadroute.jobs.kinds import JobRegistry, JobSnapshot, PreparedJobKind
 from leadroute.jobs.lifecycle import Lease
 from leadroute.jobs.models import JobStatus
 from leadroute.settings import Settings
@@ -112,6 +113,15 @@ class Worker:
     def _run_chunk(self, lease: Lease) -> None:
         kind = self.registry.get(lease.type)
         listeners = self.registry.finish_listeners
+        prepared: dict[str, Any] | None = None
+        if isinstance(kind, PreparedJobKind):
+            try:
+                prepared = self._prepare(kind, lease)
+            except Exception as error:
+                self._lease = None
+                logger.exception("worker %s: preparing job %s failed", self.name, lease.job_id)
+                self._record_failure(lease, error)
+                return
         with self.database.write_sessions() as session:
             try:
                 now = database_now(session)
@@ -126,8 +136,13 @@ class Worker:
                         session, job, JobStatus.CANCELLED, listeners=listeners, now=now
                     )
                 else:
-                    outcome = kind.run_chunk(session, job)
-                    lifecycle.apply_outcome(session, job, outcome, listeners=listeners, now=now)
+                    if isinstance(kind, PreparedJobKind):
+                        outcome = kind.run_chunk(session, job, prepared)
+                    else:
+                        outcome = kind.run_chunk(session, job)
+                    lifecycle.apply_outcome(
+                        session, job, outcome, settings=self.settings, listeners=listeners, now=now
+                    )
                 session.commit()
             except Exception as error:
                 session.rollback()
@@ -137,6 +152,20 @@ class Worker:
                 return
         if job.status != JobStatus.IN_PROGRESS:
             self._lease = None
+
+    def _prepare(self, kind: PreparedJobKind, lease: Lease) -> dict[str, Any] | None:
+        """Run ``kind.prepare`` outside any transaction; None when the chunk will not run.
+
+        The snapshot is read in a short read-only session, closed before ``prepare`` starts.
+        A lost lease or a requested cancel is final, so the chunk's transaction that follows
+        drops the job or cancels it without calling ``run_chunk``.
+        """
+        with self.database.read_sessions() as session:
+            job = lifecycle.held_job(session, lease)
+            if job is None or job.cancel_requested:
+                return None
+            snapshot = JobSnapshot.of(job)
+        return kind.prepare(snapshot, self.database)
 
     def _record_failure(self, lease: Lease, error: Exception) -> None:
         with self.database.write_sessions.begin() as session:

@@ -132,7 +132,10 @@ class LeadFields(RequestModel):
     company_name: Name | None = None
     job_title: Name | None = None
     phone: Phone | None = None
-    lt_interest_status: int | None = Field(default=None, exclude_if=is_none)
+    # 32-bit on PostgreSQL: a larger value is a 400 here, not a failed INSERT.
+    lt_interest_status: Annotated[int, Field(ge=-INT32_MAX, le=INT32_MAX)] | None = Field(
+        default=None, exclude_if=is_none
+    )
     pl_value_lead: Name | None = None
     assigned_to: uuid.UUID | None = None
     custom_variables: CustomVariables | None = None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 09:44:59.788504
+Create Date: 2026-11-28 09:48:27.429914
 """
 
 from collections.abc import Sequence
@@ -302,6 +302,37 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "webhooks",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=True),
+        sa.Column("target_url", sa.String(length=2048), nullable=False),
+        sa.Column(
+            "event_types",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("secret", sa.String(length=255), nullable=False),
+        sa.Column(
+            "timestamp_created", leadroute.db.base.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "timestamp_updated", leadroute.db.base.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_webhooks_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
+    )
+    with op.batch_alter_table("webhooks", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_webhooks_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
         "workspace_members",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
@@ -340,6 +371,34 @@ def upgrade() -> None:
     with op.batch_alter_table("workspace_members", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_workspace_members_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("job_id", sa.Uuid(), nullable=True),
+        sa.Column("created_at", leadroute.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["job_id"],
+            ["background_jobs.id"],
+            name=op.f("fk_idempotency_keys_job_id_background_jobs"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_idempotency_keys_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", "key", name=op.f("pk_idempotency_keys")),
+    )
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_idempotency_keys_workspace_id_created_at",
+            ["workspace_id", "created_at"],
+            unique=False,
         )
 
     op.create_table(
@@ -479,11 +538,59 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("webhook_id", sa.Uuid(), nullable=False),
+        sa.Column("job_id", sa.Uuid(), nullable=True),
+        sa.Column("event", sa.String(length=64), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column(
+            "attempt_log",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("next_attempt_at", leadroute.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", leadroute.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", leadroute.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", leadroute.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["webhook_id"],
+            ["webhooks.id"],
+            name=op.f("fk_webhook_deliveries_webhook_id_webhooks"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_webhook_deliveries_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_deliveries_webhook_id_id", ["webhook_id", "id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_deliveries_webhook_id_id")
+
+    op.drop_table("webhook_deliveries")
     with op.batch_alter_table("leads", schema=None) as batch_op:
         batch_op.drop_index("ix_leads_workspace_id_verification_status")
         batch_op.drop_index("ix_leads_workspace_id_status")
@@ -494,10 +601,18 @@ def downgrade() -> None:
         batch_op.drop_index("ix_leads_workspace_id_assigned_to_id")
 
     op.drop_table("leads")
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index("ix_idempotency_keys_workspace_id_created_at")
+
+    op.drop_table("idempotency_keys")
     with op.batch_alter_table("workspace_members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_workspace_members_workspace_id"))
 
     op.drop_table("workspace_members")
+    with op.batch_alter_table("webhooks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhooks_workspace_id"))
+
+    op.drop_table("webhooks")
     with op.batch_alter_table("smart_views", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_smart_views_workspace_id"))
 
