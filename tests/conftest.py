@@ -52,6 +52,30 @@ def recreate_postgres_database(url: str) -> None:
     admin.dispose()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "engine(name): the test is about one engine's behaviour (pg_terminate_backend, SQLite's "
+        "write lock); it is collected for that engine only",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect (not skip) an ``engine``-marked test's runs on the other engine."""
+    kept, deselected = [], []
+    for item in items:
+        marker = item.get_closest_marker("engine")
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("backend") if callspec is not None else None
+        if marker is not None and engine is not None and engine != marker.args[0]:
+            deselected.append(item)
+        else:
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=selected_backends())
 def backend(request: pytest.FixtureRequest) -> str:
     name: str = request.param
