@@ -52,6 +52,21 @@ LEADROUTE_SCOPES = {
     "GET /api/v2/smart-views/{id}": ("smart_views", "read"),
     "PATCH /api/v2/smart-views/{id}": ("smart_views", "update"),
     "DELETE /api/v2/smart-views/{id}": ("smart_views", "delete"),
+    # api.md [decided]: bulk-assign and update-interest-status need leads:update
+    "POST /api/v2/leads/bulk-assign": ("leads", "update"),
+    "POST /api/v2/leads/update-interest-status": ("leads", "update"),
+    # leadroute's extensions
+    "POST /api/v2/lead-activities": ("leads", "update"),
+    "GET /api/v2/leads/owner-counts": ("leads", "read"),
+    "GET /api/v2/leads/{id}/assignment-history": ("leads", "read"),
+    "POST /api/v2/background-jobs/{id}/cancel": ("background-jobs", "update"),
+    "POST /api/v2/background-jobs/{id}/revert": ("leads", "update"),
+    "POST /api/v2/webhooks": ("webhooks", "create"),
+    "GET /api/v2/webhooks": ("webhooks", "read"),
+    "GET /api/v2/webhooks/{id}": ("webhooks", "read"),
+    "PATCH /api/v2/webhooks/{id}": ("webhooks", "update"),
+    "DELETE /api/v2/webhooks/{id}": ("webhooks", "delete"),
+    "GET /api/v2/webhooks/{id}/deliveries": ("webhooks", "read"),
 }
 
 
@@ -354,3 +369,8 @@ def test_scope_matrix(
         assert allowed(response), f"{name}: {response.status_code} {response.text}"
     for name in denied:
         assert_is_error(endpoint.call(clients[name]), 403)
+
+
+def test_every_contracted_endpoint_exists() -> None:
+    names = {endpoint.name for endpoint in ENDPOINTS}
+    assert set(LEADROUTE_SCOPES) - names == set()
