@@ -256,3 +256,35 @@ def test_balanced_counts_leads_taking_part_as_not_yet_owned(
     run_jobs(db, settings, job_chunk_size=3)
     assert owned_counts(db, workspace.workspace_id) == {a: 5, b: 5}
     assert preview["assigned_per_user"] == {a: 3, b: 5}
+
+
+def test_cancel_stops_a_running_assignment_at_its_next_chunk_and_keeps_what_was_applied(
+    api: TestClient, workspace: WorkspaceClient, db: Database, settings: Settings
+) -> None:
+    from leadroute.job_kinds import job_registry
+    from leadroute.jobs.worker import Worker
+
+    (a,) = add_members(api, 1)
+    lead_ids = insert_leads(db, workspace.workspace_id, many_leads(6))
+    running = assign(api, {"organization_user_ids": [a]})
+    waiting = assign(api, {"organization_user_ids": [a]})
+    small = settings.model_copy(update={"job_chunk_size": 2})
+    worker = Worker(db, job_registry(small), small, name="test")
+    assert worker.run_once()  # the first chunk: leads 0 and 1
+
+    cancelled = api.post(f"/api/v2/background-jobs/{running['job_id']}/cancel")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "in-progress"  # asked to stop at its next chunk
+    never = api.post(f"/api/v2/background-jobs/{waiting['job_id']}/cancel")
+    assert never.json()["status"] == "cancelled"  # pending: cancelled at once, never starts
+    while worker.run_once():
+        pass
+
+    stopped = job(api, running["job_id"])
+    assert stopped["status"] == "cancelled"
+    assert stopped["data"]["success_count"] == 2
+    assert stopped["data"]["assigned_per_user"] == {a: 2}
+    assert owners(db, lead_ids) == [a, a, None, None, None, None]
+    assert job(api, waiting["job_id"])["data"]["success_count"] == 0
+    again = api.post(f"/api/v2/background-jobs/{running['job_id']}/cancel")
+    assert again.status_code == 409

@@ -10,7 +10,7 @@ from typing import Any, get_args
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql
 
 from leadroute.campaigns.models import Campaign
@@ -1023,3 +1023,30 @@ def test_occurrence_days_count_back_from_the_resolved_instant(
 
     assert selected(NOW) == []
     assert selected(LONG_AGO + timedelta(days=1)) == ids
+
+
+@pytest.mark.engine("postgresql")
+def test_the_search_predicate_can_be_served_by_the_trigram_index_on_postgresql(
+    db: Database, workspace: WorkspaceClient
+) -> None:
+    """The compiled ``search`` predicate is the very expression the trigram index covers.
+
+    If they drifted apart, PostgreSQL could not use the index at all and would fall back to a
+    (here forbidden) sequential scan. Which index the planner picks for a whole selection
+    depends on the data; at a million leads it is this one (docs/benchmarks.md, item 4).
+    """
+    insert_leads(db, workspace.workspace_id, [{"email": f"x{i}@e.test"} for i in range(200)])
+    resolved = ResolvedSelection(
+        workspace_id=uuid.UUID(workspace.workspace_id),
+        selection=LeadSelection(search="smith"),
+        now=NOW,
+    )
+    search_only = [clause for clause in resolved.where().clauses if "LIKE" in str(clause).upper()]
+    assert len(search_only) == 1
+    compiled = select(Lead.id).where(search_only[0]).compile(dialect=postgresql.dialect())
+    with db.write_sessions() as session:
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        rows = session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        plan = "\n".join(str(row[0]) for row in rows)
+        session.rollback()
+    assert "ix_leads_search_text_trgm" in plan, plan
