@@ -22,8 +22,8 @@ run: $(STAMP)
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,8 +32,8 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests scripts
-	$(BIN)/ruff check --fix src tests scripts
+	$(BIN)/ruff format src tests scripts bench
+	$(BIN)/ruff check --fix src tests scripts bench
 
 ## Regenerate migration 0001 from the models (pre-release only).
 migration: $(STAMP)
@@ -48,3 +48,16 @@ FUZZ_EXAMPLES ?= 100
 .PHONY: fuzz
 fuzz: $(STAMP)
 	LEADROUTE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/fuzz
+
+## Benchmarks: 1M leads on SQLite and PostgreSQL (about 30 min), written to docs/benchmarks.md
+## and bench/results/latest.json. BENCH_ARGS="--quick" is a 100k-lead smoke run;
+## `$(BIN)/python -m bench --help` lists the options.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## Time `leadroute leads import` of a 100,000-row CSV through the API on SQLite (target < 30 s);
+## `make bench` then shows the figure in docs/benchmarks.md.
+.PHONY: bench-import
+bench-import: $(STAMP)
+	$(BIN)/python -m bench.csv_import --rows 100000

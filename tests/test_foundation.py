@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -230,3 +231,25 @@ def _wait_until_serving(port: int) -> None:
         except httpx.TransportError:
             time.sleep(0.1)
     raise AssertionError("serve did not start")
+
+
+def test_a_read_sent_as_post_does_not_wait_for_the_sqlite_write_lock(
+    backend: str, api: Any, database: Database, settings: Settings
+) -> None:
+    """``POST /leads/list`` only reads: it must answer while a writer holds the lock."""
+    if backend != "sqlite":
+        # On PostgreSQL nothing takes a database-wide write lock; the call just answers.
+        assert api.post("/api/v2/leads/list", json={}).status_code == 200
+        return
+    path = settings.database_url.removeprefix("sqlite:///")
+    writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        listed = api.post("/api/v2/leads/list", json={"limit": 5})
+        elapsed = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert listed.status_code == 200, listed.text
+    assert elapsed < 1.0

@@ -17,12 +17,15 @@ class Settings(BaseSettings):
 
     # Embedded job workers started by `leadroute serve` (0 disables them).
     embedded_workers: int = Field(default=1, ge=0)
-    # How many leads one job chunk touches: one transaction per chunk.
-    job_chunk_size: int = Field(default=5000, ge=1)
+    # How many leads one job chunk touches: one transaction per chunk. 10,000 keeps a chunk's
+    # transaction (and SQLite's write lock) near 0.1 s while the per-chunk costs (commit,
+    # job bookkeeping) stay a few percent of a bulk job (docs/benchmarks.md).
+    job_chunk_size: int = Field(default=10_000, ge=1)
     # A worker that has not renewed its lease for this long is presumed dead.
     job_lease_seconds: float = Field(default=30.0, gt=0)
     job_max_attempts: int = Field(default=5, ge=1)
-    job_poll_interval_seconds: float = Field(default=0.5, gt=0)
+    # An idle worker looks for a claimable job this often: a new job waits 0.1 s on average.
+    job_poll_interval_seconds: float = Field(default=0.2, gt=0)
     # A failed attempt is retried after this many seconds, doubling with each one, up to the max.
     job_retry_base_seconds: float = Field(default=2.0, gt=0)
     job_retry_max_seconds: float = Field(default=300.0, gt=0)

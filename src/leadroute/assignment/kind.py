@@ -63,43 +63,33 @@ class AssignLeadsKind:
         if phase["length"] is not None:
             remaining = min(remaining, phase["start"] + phase["length"] - position)
 
-        bounds = sql.number_chunk(session, condition, remaining)
-        if bounds.size == 0 or bounds.first_lead_id is None or bounds.last_lead_id is None:
-            return _finished(data, state)
-
         offset = position - phase["start"]
-        targets = sql.chunk_targets(
+        chunk = sql.assign_chunk(
+            session,
             condition,
-            last_lead_id=bounds.last_lead_id,
+            size=remaining,
+            workspace_id=job.workspace_id,
             job_id=job.id,
             phase=phase_index,
             offset=offset,
             period=phase["period"],
+            now=utcnow(),
         )
-        now = utcnow()
-        sql.record_history(
-            session,
-            targets,
-            workspace_id=job.workspace_id,
-            job_id=job.id,
-            first_lead_id=bounds.first_lead_id,
-            last_lead_id=bounds.last_lead_id,
-            now=now,
-        )
-        changed = sql.apply_assignment(session, targets, now=now)
+        if chunk.size == 0 or chunk.last_lead_id is None:
+            return _finished(data, state)
 
         rotation = sql.phase_rotation(session, job.id, phase_index)
         per_user: dict[str, int] = dict(data.get("assigned_per_user", {}))
-        for user, count in counts_in_range(rotation, offset, bounds.size).items():
+        for user, count in counts_in_range(rotation, offset, chunk.size).items():
             per_user[user] = per_user.get(user, 0) + count
         data["assigned_per_user"] = per_user
-        data["success_count"] = data.get("success_count", 0) + bounds.size
-        data["unchanged_count"] = data.get("unchanged_count", 0) + bounds.size - changed
-        state["position"] = position + bounds.size
-        state["cursor"] = str(bounds.last_lead_id)
+        data["success_count"] = data.get("success_count", 0) + chunk.size
+        data["unchanged_count"] = data.get("unchanged_count", 0) + chunk.size - chunk.changed
+        state["position"] = position + chunk.size
+        state["cursor"] = str(chunk.last_lead_id)
 
         reached_limit = limit is not None and state["position"] >= limit
-        if bounds.size < remaining or reached_limit:
+        if chunk.size < remaining or reached_limit:
             return _finished(data, state)
         total = max(int(data.get("total_to_process", 0)), 1)
         progress = min(99, state["position"] * 100 // total)

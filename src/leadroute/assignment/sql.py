@@ -1,8 +1,15 @@
 """The set-based statements of one assignment chunk.
 
-Each function is one SQL statement over the chunk's leads; none loops over rows in Python.
-The chunk is the next ``size`` selected leads after ``cursor`` in id order, never past
-the job's high-water mark.
+Each function is one SQL statement over the chunk's leads (or, on SQLite, a few over a
+temporary table); none loops over rows in Python. The chunk is the next ``size`` selected
+leads after ``cursor`` in id order, never past the job's high-water mark.
+
+:func:`assign_chunk` does a whole chunk while reading the selection once (see
+docs/benchmarks.md for why that matters): on PostgreSQL one statement with data-modifying
+CTEs (number the chunk, ``UPDATE ... RETURNING`` the changed leads with their previous
+owners, ``INSERT`` the chunk's history row from that); on SQLite, which has neither
+data-modifying CTEs nor old values in ``RETURNING``, the numbered chunk is written once to a
+per-connection temporary table that the history row and the ``UPDATE`` then read.
 """
 
 import uuid
@@ -11,12 +18,17 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
+    Integer,
+    MetaData,
+    Select,
     String,
     Subquery,
     Table,
     Uuid,
     and_,
+    delete,
     func,
     insert,
     literal,
@@ -28,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable
 
 from leadroute.assignment.models import AssignmentBatch, AssignmentRotation
 from leadroute.ids import new_id
@@ -44,6 +57,43 @@ class ChunkBounds:
     size: int
     first_lead_id: uuid.UUID | None
     last_lead_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What :func:`assign_chunk` did: leads in the chunk, how many changed owner, its ids."""
+
+    size: int
+    changed: int
+    first_lead_id: uuid.UUID | None
+    last_lead_id: uuid.UUID | None
+
+
+# SQLite's per-connection scratch table for one chunk (see ``assign_chunk``). TEMP tables
+# live in the connection's own temporary database: never seen by another connection, and
+# with ``temp_store=MEMORY`` (leadroute.db.engine) never written to disk. ``row_id`` is the
+# lead's rowid (and the scratch table's own), so both sides of the UPDATE are rowid seeks.
+CHUNK_TABLE = "leadroute_assign_chunk"
+chunk_table = Table(
+    CHUNK_TABLE,
+    MetaData(),
+    Column("row_id", Integer, primary_key=True, autoincrement=False),
+    Column("lead_id", Uuid, nullable=False),
+    Column("previous", Uuid),
+    Column("target", Uuid),
+    prefixes=["TEMPORARY"],
+)
+SQLITE_ROWID: ColumnElement[int] = literal_column(f"{leads.name}.rowid", Integer)
+HISTORY_COLUMNS = [
+    "id",
+    "workspace_id",
+    "job_id",
+    "first_lead_id",
+    "last_lead_id",
+    "change_count",
+    "changes",
+    "created_at",
+]
 
 
 def selected_leads(resolved: ResolvedSelection, *, only_unassigned: bool) -> ColumnElement[bool]:
@@ -126,31 +176,40 @@ def _uuid_aggregate(
     return aggregate(column)  # type: ignore[no-any-return]
 
 
-def chunk_targets(
+def assign_chunk(
+    session: Session,
     condition: ColumnElement[bool],
     *,
-    last_lead_id: uuid.UUID,
+    size: int,
+    workspace_id: uuid.UUID,
     job_id: uuid.UUID,
     phase: int,
     offset: int,
     period: int,
-) -> Subquery:
-    """Each lead of the chunk with its current owner and its target user.
+    now: datetime,
+) -> ChunkResult:
+    """Assign the next ``size`` leads matching ``condition`` and record their history.
 
-    The chunk's first lead is number ``offset`` of the phase; lead ``offset + row_number - 1``
-    takes the user of slot ``(offset + row_number - 1) % period`` of the phase's rotation.
+    Lead ``offset + k`` of the phase (the chunk's ``k``-th lead, 0-based) takes the user of
+    slot ``(offset + k) % period`` of the phase's rotation. A lead already owned by its
+    target is left as it is. One :class:`AssignmentBatch` row records the previous owner of
+    every lead that changed (none when nothing changed).
     """
-    numbered = (
-        select(
-            leads.c.id.label("lead_id"),
-            leads.c.assigned_to.label("previous"),
-            ((func.row_number().over(order_by=leads.c.id) + (offset - 1)) % period).label("slot"),
-        )
-        .where(condition, leads.c.id <= last_lead_id)
-        .subquery("numbered")
-    )
-    return (
-        select(numbered.c.lead_id, numbered.c.previous, rotations.c.user_id.label("target"))
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    columns: list[Any] = [leads.c.id, leads.c.assigned_to]
+    if not postgresql:
+        columns.append(SQLITE_ROWID.label("row_id"))
+    picked = select(*columns).where(condition).order_by(leads.c.id).limit(size).subquery("picked")
+    slot = (func.row_number().over(order_by=picked.c.id) + (offset - 1)) % period
+    numbered = select(
+        *[column for column in picked.c if column.key not in ("id", "assigned_to")],
+        picked.c.id.label("lead_id"),
+        picked.c.assigned_to.label("previous"),
+        slot.label("slot"),
+    ).subquery("numbered")
+    targets = (
+        select(*[column for column in numbered.c if column.key != "slot"])
+        .add_columns(rotations.c.user_id.label("target"))
         .select_from(numbered)
         .join(
             rotations,
@@ -160,7 +219,118 @@ def chunk_targets(
                 rotations.c.slot == numbered.c.slot,
             ),
         )
-        .subquery("targets")
+    )
+    if postgresql:
+        return _assign_chunk_postgresql(
+            session, targets, workspace_id=workspace_id, job_id=job_id, now=now
+        )
+    return _assign_chunk_sqlite(session, targets, workspace_id=workspace_id, job_id=job_id, now=now)
+
+
+def _assign_chunk_postgresql(
+    session: Session,
+    targets_query: Select[Any],
+    *,
+    workspace_id: uuid.UUID,
+    job_id: uuid.UUID,
+    now: datetime,
+) -> ChunkResult:
+    # One statement. A CTE read twice is computed once; the data-modifying ones run exactly
+    # once, on one snapshot, and the history INSERT reads the UPDATE's RETURNING rows.
+    targets = targets_query.cte("targets")
+    changed = (
+        update(leads)
+        .where(leads.c.id == targets.c.lead_id, owner_changes(targets))
+        .values(assigned_to=targets.c.target, timestamp_updated=now)
+        .returning(
+            leads.c.id.label("lead_id"),
+            targets.c.previous.label("previous"),
+            targets.c.target.label("target"),
+        )
+        .cte("changed")
+    )
+    # PostgreSQL 15 has no min/max over uuid; ORDER BY ... LIMIT 1 reads the same.
+    first = select(targets.c.lead_id).order_by(targets.c.lead_id).limit(1).scalar_subquery()
+    last = select(targets.c.lead_id).order_by(targets.c.lead_id.desc()).limit(1).scalar_subquery()
+    change = func.jsonb_build_array(changed.c.lead_id, changed.c.previous, changed.c.target)
+    recorded = (
+        insert(batches)
+        .from_select(
+            HISTORY_COLUMNS,
+            select(
+                literal(new_id(), leads.c.id.type),
+                literal(workspace_id, leads.c.id.type),
+                literal(job_id, leads.c.id.type),
+                first,
+                last,
+                func.count(),
+                func.jsonb_agg(change),
+                literal(now, batches.c.created_at.type),
+            )
+            .select_from(changed)
+            .having(func.count() > 0),
+        )
+        .returning(batches.c.change_count)
+        .cte("recorded")
+    )
+    size, changed_count, first_id, last_id = session.execute(
+        select(
+            select(func.count()).select_from(targets).scalar_subquery(),
+            select(func.coalesce(func.sum(recorded.c.change_count), 0)).scalar_subquery(),
+            first,
+            last,
+        )
+    ).one()
+    return ChunkResult(
+        size=int(size), changed=int(changed_count), first_lead_id=first_id, last_lead_id=last_id
+    )
+
+
+def _assign_chunk_sqlite(
+    session: Session,
+    targets_query: Select[Any],
+    *,
+    workspace_id: uuid.UUID,
+    job_id: uuid.UUID,
+    now: datetime,
+) -> ChunkResult:
+    # Each lead is found by its rowid, read within this transaction (rowids are stable
+    # until a VACUUM, which cannot run inside it): one b-tree descent instead of two.
+    # Created on first use by each connection; every chunk asks again, since a chunk run
+    # inside a savepoint that is rolled back (a dry run) takes the CREATE back with it.
+    session.execute(CreateTable(chunk_table, if_not_exists=True))
+    session.execute(delete(chunk_table))
+    session.execute(
+        insert(chunk_table).from_select(["row_id", "lead_id", "previous", "target"], targets_query)
+    )
+    size, first, last = session.execute(
+        select(func.count(), func.min(chunk_table.c.lead_id), func.max(chunk_table.c.lead_id))
+    ).one()
+    if not size:
+        return ChunkResult(size=0, changed=0, first_lead_id=None, last_lead_id=None)
+    record_history(
+        session,
+        chunk_table.select().subquery("targets"),
+        workspace_id=workspace_id,
+        job_id=job_id,
+        first_lead_id=first,
+        last_lead_id=last,
+        now=now,
+    )
+    changing = select(chunk_table.c.row_id).where(owner_changes(chunk_table))
+    target = select(chunk_table.c.target).where(chunk_table.c.row_id == SQLITE_ROWID)
+    # ``rowid IN (...)`` with a correlated lookup, not ``UPDATE ... FROM``: SQLite has no
+    # statistics on the scratch table and would plan FROM as a scan of every lead.
+    result = session.execute(
+        update(leads)
+        .where(SQLITE_ROWID.in_(changing))
+        .values(assigned_to=target.scalar_subquery(), timestamp_updated=now)
+    )
+    return ChunkResult(
+        size=int(size),
+        changed=int(result.rowcount or 0),  # type: ignore[attr-defined]
+        first_lead_id=first,
+        last_lead_id=last,
     )
 
 
@@ -173,8 +343,9 @@ def phase_rotation(session: Session, job_id: uuid.UUID, phase: int) -> list[str]
     return [str(user) for user in rows]
 
 
-def owner_changes(targets: Subquery) -> ColumnElement[bool]:
-    return targets.c.previous.is_distinct_from(targets.c.target)
+def owner_changes(targets: Any) -> ColumnElement[bool]:
+    previous: ColumnElement[Any] = targets.c.previous
+    return previous.is_distinct_from(targets.c.target)
 
 
 def record_history(
@@ -218,16 +389,6 @@ def record_history(
             aggregated,
         )
     )
-
-
-def apply_assignment(session: Session, targets: Subquery, *, now: datetime) -> int:
-    """Write the new owners; a lead already owned by its target is left as it is."""
-    result = session.execute(
-        update(leads)
-        .where(leads.c.id == targets.c.lead_id, owner_changes(targets))
-        .values(assigned_to=targets.c.target, timestamp_updated=now)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def json_triple(session: Session, *values: Any) -> ColumnElement[Any]:

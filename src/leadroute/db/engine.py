@@ -18,6 +18,8 @@ from leadroute.db.write_lock import FairLock
 from leadroute.settings import Settings
 
 SQLITE_BEGIN_OPTION = "leadroute_sqlite_begin"
+# Each SQLite connection's page cache, at most (``PRAGMA cache_size``, KiB).
+SQLITE_CACHE_KIB = 64 * 1024
 WRITE_LOCK_HELD = "leadroute_write_lock_held"
 
 
@@ -58,6 +60,13 @@ def _create_sqlite_engine(url: URL, settings: Settings, **engine_options: Any) -
         cursor.execute(f"PRAGMA busy_timeout={settings.sqlite_busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # A bulk job's chunk (10,000 leads) reads and rewrites ~10 MB of table and index
+        # pages; with SQLite's default 2 MB page cache it re-reads and spills them several
+        # times per chunk (docs/benchmarks.md). The cache grows only as pages are used, so
+        # connections that serve single-lead requests stay small.
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        # Temporary tables (a chunk's scratch rows) stay in memory, never in a temp file.
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     writers = FairLock()

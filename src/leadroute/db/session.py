@@ -1,7 +1,7 @@
 """One unit of work per request: the session commits when the handler returns."""
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
@@ -10,6 +10,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from leadroute.db.engine import read_only
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY_MARK = "__leadroute_read_only__"
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def read_only_endpoint(endpoint: Endpoint) -> Endpoint:
+    """Mark a POST endpoint that only reads (``/leads/list``): it gets a read session.
+
+    On SQLite a write unit of work takes the database's write lock at its start, so a read
+    sent as POST would otherwise wait behind every job chunk.
+    """
+    setattr(endpoint, READ_ONLY_MARK, True)
+    return endpoint
 
 
 class Database:
@@ -31,7 +44,10 @@ def get_database(request: Request) -> Database:
 
 def get_session(request: Request) -> Iterator[Session]:
     database = get_database(request)
-    factory = database.read_sessions if request.method in SAFE_METHODS else database.write_sessions
+    reads_only = request.method in SAFE_METHODS or getattr(
+        request.scope.get("endpoint"), READ_ONLY_MARK, False
+    )
+    factory = database.read_sessions if reads_only else database.write_sessions
     with factory() as session:
         try:
             yield session

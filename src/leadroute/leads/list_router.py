@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from leadroute.auth.dependencies import Caller, scoped
-from leadroute.db.session import SessionDep
+from leadroute.db.session import SessionDep, read_only_endpoint
 from leadroute.leads.list_service import (
     BulkDeleteLeadsRequest,
     DeletedCount,
@@ -20,6 +20,7 @@ router = APIRouter(prefix="/api/v2/leads", tags=["Leads"])
 
 
 @router.post("/list", response_model=Page[LeadRead])
+@read_only_endpoint
 def list_selected_leads(
     body: LeadListRequest,
     caller: Annotated[Caller, scoped("leads", "read")],

@@ -1,0 +1,1 @@
+"""leadroute's benchmarks: ``make bench`` (or ``python -m bench --help``)."""

@@ -1,0 +1,169 @@
+"""Accepting bulk-assign requests: an open-loop load at a fixed rate, then closed-loop max.
+
+No worker runs during this measurement: accepted jobs stay pending and are deleted after,
+so the requests measured are exactly the acceptance path (validation, selection check,
+high-water mark, rotation rows, job row, commit) under a raised rate limit.
+
+The open-loop client sends request ``k`` at ``start + k / rate`` from a pool of threads and
+measures each latency from that scheduled instant, so a server that falls behind shows up
+in the percentiles (no coordinated omission) and the achieved rate drops below the offered.
+"""
+
+import threading
+import time
+from typing import Any
+
+import httpx
+from sqlalchemy import delete, select
+
+from bench.common import Target, latency_summary
+from bench.dataset import CONTACTED_FILTER, BenchWorkspace
+from leadroute.assignment.models import AssignmentRotation
+from leadroute.jobs.models import BackgroundJob
+
+THREADS = 12
+
+
+def accept_body(workspace: BenchWorkspace) -> dict[str, Any]:
+    return {
+        "organization_user_ids": [str(user) for user in workspace.user_ids[:3]],
+        "filter": CONTACTED_FILTER,
+    }
+
+
+def open_loop(
+    server_client: Any, workspace: BenchWorkspace, *, rate: float, seconds: float
+) -> dict[str, Any]:
+    total = int(rate * seconds)
+    body = accept_body(workspace)
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    next_index = [0]
+    start = time.perf_counter() + 0.2
+
+    def run() -> None:
+        with server_client() as client:
+            while True:
+                with lock:
+                    index = next_index[0]
+                    next_index[0] += 1
+                if index >= total:
+                    return
+                scheduled = start + index / rate
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                try:
+                    response = client.post("/api/v2/leads/bulk-assign", json=body)
+                    ok = response.status_code == 202
+                    error = f"{response.status_code}: {response.text[:120]}"
+                except httpx.HTTPError as failure:
+                    ok, error = False, repr(failure)
+                finished = time.perf_counter()
+                with lock:
+                    latencies.append(finished - scheduled)
+                    if not ok:
+                        errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    summary: dict[str, Any] = latency_summary(latencies)
+    summary.update(
+        {
+            "offered_rate": rate,
+            "achieved_rate": round(len(latencies) / elapsed, 1),
+            "seconds": round(elapsed, 2),
+            "errors": len(errors),
+            "first_errors": errors[:3],
+        }
+    )
+    return summary
+
+
+def closed_loop(server_client: Any, workspace: BenchWorkspace, *, seconds: float) -> dict[str, Any]:
+    body = accept_body(workspace)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def run() -> None:
+        with server_client() as client:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                response = client.post("/api/v2/leads/bulk-assign", json=body)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    if response.status_code != 202:
+                        errors[0] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    summary: dict[str, Any] = latency_summary(latencies)
+    summary.update(
+        {"throughput": round(len(latencies) / elapsed, 1), "errors": errors[0], "threads": THREADS}
+    )
+    return summary
+
+
+def drop_pending_jobs(target: Target, workspace: BenchWorkspace) -> int:
+    engine = target.engine()
+    with engine.begin() as connection:
+        pending = select(BackgroundJob.id).where(
+            BackgroundJob.workspace_id == workspace.workspace_id,
+            BackgroundJob.status == "pending",
+        )
+        connection.execute(delete(AssignmentRotation).where(AssignmentRotation.job_id.in_(pending)))
+        result = connection.execute(
+            delete(BackgroundJob).where(
+                BackgroundJob.workspace_id == workspace.workspace_id,
+                BackgroundJob.status == "pending",
+            )
+        )
+    engine.dispose()
+    return int(result.rowcount or 0)
+
+
+def measure_accept(
+    target: Target,
+    server: Any,
+    workspace: BenchWorkspace,
+    *,
+    rate: float,
+    seconds: float,
+    log: Any,
+) -> dict[str, Any]:
+    def client() -> httpx.Client:
+        return server.client(workspace.api_key)  # type: ignore[no-any-return]
+
+    with client() as warm:  # warm the server's code paths and pools
+        for _ in range(20):
+            warm.post("/api/v2/leads/bulk-assign", json=accept_body(workspace))
+    cpu_before = server.cpu_seconds()
+    offered = open_loop(client, workspace, rate=rate, seconds=seconds)
+    offered["server_cpu_ms_per_request"] = round(
+        (server.cpu_seconds() - cpu_before) * 1000 / max(offered["count"], 1), 2
+    )
+    offered["server_cpu_share"] = round(
+        (server.cpu_seconds() - cpu_before) / max(offered["seconds"], 1e-9), 2
+    )
+    log(
+        f"  accept at {rate:.0f}/s offered: {offered['achieved_rate']}/s achieved, "
+        f"p50 {offered['p50_ms']} ms, p99 {offered['p99_ms']} ms, errors {offered['errors']}, "
+        f"server CPU {offered['server_cpu_ms_per_request']} ms/request"
+    )
+    most = closed_loop(client, workspace, seconds=seconds / 2)
+    log(f"  accept closed loop, {THREADS} threads: {most['throughput']}/s, p99 {most['p99_ms']} ms")
+    dropped = drop_pending_jobs(target, workspace)
+    return {"open_loop": offered, "closed_loop": most, "jobs_dropped": dropped}
