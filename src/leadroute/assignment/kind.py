@@ -7,13 +7,13 @@ writes the new ones and advances the cursor, all in the transaction the engine c
 the job's progress, so a crash at any point resumes exactly where the last commit left off.
 """
 
-import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from leadroute.assignment import sql
 from leadroute.assignment.distribution import counts_in_range
+from leadroute.assignment.walk import LeadWalk
 from leadroute.ids import utcnow
 from leadroute.jobs.kinds import ChunkOutcome
 from leadroute.jobs.models import BackgroundJob
@@ -35,35 +35,22 @@ class AssignLeadsKind:
             ResolvedSelection.model_validate(state["selection"]),
             only_unassigned=bool(state.get("only_unassigned")),
         )
-        high_water_mark = _uuid_or_none(state.get("high_water_mark"))
-        limit: int | None = state.get("limit")
-        position: int = state["position"]
-        if high_water_mark is None:
+        walk = LeadWalk.from_state(state, selection)
+        walk.count_once(session, state, data)
+        if walk.exhausted:
             return _finished(data, state)
-
-        if not state.get("counted"):
-            everything = sql.taking_part(selection, high_water_mark=high_water_mark, cursor=None)
-            data["total_to_process"] = sql.count_taking_part(session, everything, limit)
-            state["counted"] = True
-
-        condition = sql.taking_part(
-            selection,
-            high_water_mark=high_water_mark,
-            cursor=_uuid_or_none(state.get("cursor")),
-        )
-        remaining = self.chunk_size if limit is None else min(self.chunk_size, limit - position)
-        if remaining <= 0:
-            return _finished(data, state)
-        phase_index, phase = _current_phase(state["phases"], position)
+        remaining = walk.next_chunk_size(self.chunk_size)
+        condition = walk.remaining_leads()
+        phase_index, phase = _current_phase(state["phases"], walk.position)
         if phase is None:
             # Every user is at capacity: the leads left take no part and stay as they are.
-            left = None if limit is None else limit - position
+            left = None if walk.limit is None else walk.limit - walk.position
             data["over_capacity_count"] = sql.count_taking_part(session, condition, left)
             return _finished(data, state)
         if phase["length"] is not None:
-            remaining = min(remaining, phase["start"] + phase["length"] - position)
+            remaining = min(remaining, phase["start"] + phase["length"] - walk.position)
 
-        offset = position - phase["start"]
+        offset = walk.position - phase["start"]
         chunk = sql.assign_chunk(
             session,
             condition,
@@ -85,15 +72,10 @@ class AssignLeadsKind:
         data["assigned_per_user"] = per_user
         data["success_count"] = data.get("success_count", 0) + chunk.size
         data["unchanged_count"] = data.get("unchanged_count", 0) + chunk.size - chunk.changed
-        state["position"] = position + chunk.size
-        state["cursor"] = str(chunk.last_lead_id)
-
-        reached_limit = limit is not None and state["position"] >= limit
-        if chunk.size < remaining or reached_limit:
+        walk.advance(state, chunk.size, chunk.last_lead_id)
+        if chunk.size < remaining or walk.exhausted:
             return _finished(data, state)
-        total = max(int(data.get("total_to_process", 0)), 1)
-        progress = min(99, state["position"] * 100 // total)
-        return ChunkOutcome(data=data, state=state, progress=progress, finished=False)
+        return ChunkOutcome(data=data, state=state, progress=walk.progress(data), finished=False)
 
 
 def _current_phase(
@@ -111,7 +93,3 @@ def _finished(data: dict[str, Any], state: dict[str, Any]) -> ChunkOutcome:
     # and counts agree.
     data["total_to_process"] = data.get("success_count", 0) + data.get("over_capacity_count", 0)
     return ChunkOutcome(data=data, state=state, progress=100, finished=True)
-
-
-def _uuid_or_none(value: str | None) -> uuid.UUID | None:
-    return uuid.UUID(value) if value else None

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from leadroute.assignment import sql
+from leadroute.assignment.walk import LeadWalk
 from leadroute.ids import new_id, utcnow
 from leadroute.jobs.kinds import ChunkOutcome
 from leadroute.jobs.models import BackgroundJob
@@ -45,24 +46,14 @@ class MoveLeadsKind:
     def run_chunk(self, session: Session, job: BackgroundJob) -> ChunkOutcome:
         state: dict[str, Any] = dict(job.state)
         data: dict[str, Any] = dict(job.data)
-        selection = ResolvedSelection.model_validate(state["selection"]).where()
-        high_water_mark = _uuid(state.get("high_water_mark"))
-        limit: int | None = state.get("limit")
-        position: int = state["position"]
-        if high_water_mark is None:
-            return _finished(data, state)
-
-        if not state.get("counted"):
-            everything = sql.taking_part(selection, high_water_mark=high_water_mark, cursor=None)
-            data["total_to_process"] = sql.count_taking_part(session, everything, limit)
-            state["counted"] = True
-
-        remaining = self.chunk_size if limit is None else min(self.chunk_size, limit - position)
-        if remaining <= 0:
-            return _finished(data, state)
-        condition = sql.taking_part(
-            selection, high_water_mark=high_water_mark, cursor=_uuid(state.get("cursor"))
+        walk = LeadWalk.from_state(
+            state, ResolvedSelection.model_validate(state["selection"]).where()
         )
+        walk.count_once(session, state, data)
+        if walk.exhausted:
+            return _finished(data, state)
+        remaining = walk.next_chunk_size(self.chunk_size)
+        condition = walk.remaining_leads()
         bounds = sql.number_chunk(session, condition, remaining)
         if bounds.size == 0 or bounds.last_lead_id is None or bounds.first_lead_id is None:
             return _finished(data, state)
@@ -85,17 +76,10 @@ class MoveLeadsKind:
 
         data["success_count"] = data.get("success_count", 0) + bounds.size - skipped
         data["skipped_count"] = data.get("skipped_count", 0) + skipped
-        state["position"] = position + bounds.size
-        state["cursor"] = str(bounds.last_lead_id)
-        if bounds.size < remaining or (limit is not None and state["position"] >= limit):
+        walk.advance(state, bounds.size, bounds.last_lead_id)
+        if bounds.size < remaining or walk.exhausted:
             return _finished(data, state)
-        total = max(int(data.get("total_to_process", 0)), 1)
-        return ChunkOutcome(
-            data=data,
-            state=state,
-            progress=min(99, state["position"] * 100 // total),
-            finished=False,
-        )
+        return ChunkOutcome(data=data, state=state, progress=walk.progress(data), finished=False)
 
 
 def _destination(state: dict[str, Any]) -> dict[str, uuid.UUID | None]:
