@@ -35,10 +35,6 @@ class PlanTooLarge(ValueError):
     pass
 
 
-def round_robin_rotation(users: Sequence[str]) -> list[str]:
-    return list(users)
-
-
 def weighted_rotation(users: Sequence[str], weights: Sequence[int]) -> list[str]:
     """Smooth weighted round robin: each user appears ``weight`` times per period, spread out."""
     current = [0] * len(users)
