@@ -18,6 +18,7 @@ from leadroute.ids import utcnow
 from leadroute.jobs.kinds import ChunkOutcome, JobRegistry
 from leadroute.jobs.lifecycle import LEASE_EXPIRED_ERROR, retry_delay
 from leadroute.jobs.models import BackgroundJob
+from leadroute.jobs.repository import latest_active_id
 from leadroute.jobs.service import cancel_job, enqueue_job
 from leadroute.jobs.worker import Worker, reap_expired_leases, run_until_idle
 from leadroute.runtime import WorkerPool
@@ -518,3 +519,32 @@ def test_a_kind_may_update_the_jobs_dicts_in_place(
     assert (job.data, job.state, job.progress) == ({"counted": 1}, {"counted": 1}, 50)
     assert worker.run_once()
     assert (load(db, job_id).status, load(db, job_id).data) == ("success", {"counted": 2})
+
+
+def test_the_latest_active_job_of_a_queue_is_its_largest_pending_or_in_progress_id(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
+    """What a new job's id must sort after, whichever active status holds the largest id."""
+    assert_latest = _latest_active_checker(db)
+    assert_latest("q", None)
+    older, newer = (
+        enqueue(db, workspace_id, queue_key="q"),
+        enqueue(db, workspace_id, queue_key="q"),
+    )
+    enqueue(db, workspace_id, queue_key="other")
+    assert_latest("q", newer)
+
+    set_columns(db, newer, status="in-progress")
+    assert_latest("q", newer)
+    set_columns(db, newer, status="success")
+    assert_latest("q", older)
+    set_columns(db, older, status="cancelled")
+    assert_latest("q", None)
+
+
+def _latest_active_checker(db: Database) -> Callable[[str, uuid.UUID | None], None]:
+    def check(queue_key: str, expected: uuid.UUID | None) -> None:
+        with db.read_sessions() as session:
+            assert latest_active_id(session, queue_key) == expected
+
+    return check
