@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from leadroute import __version__
+from leadroute.auth.key_cache import ApiKeyCache
 from leadroute.dashboard import mount_dashboard
 from leadroute.db.engine import create_db_engine
 from leadroute.db.session import Database
@@ -78,6 +79,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.rate_limiter = rate_limiter
+    app.state.api_keys = ApiKeyCache(settings.api_key_cache_seconds)
 
     install_error_handlers(app)
     for router in api_routers():

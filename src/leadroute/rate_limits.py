@@ -106,6 +106,9 @@ class WorkspaceRateLimiter:
             RateLimitItemPerMinute(per_minute, namespace="workspace"),
         )
         self.storage = storage
+        # Counting in the process never blocks, so the async auth dependency calls it inline;
+        # Redis is network I/O, counted from the thread pool.
+        self.counts_in_process = isinstance(storage, MemoryStorage)
         self.primary = MovingWindowRateLimiter(storage)
         self.fallback = MovingWindowRateLimiter(fallback) if fallback is not None else None
         self.outage_retry_seconds = outage_retry_seconds

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # Test/extension hook: comma-separated `module:attribute` job kinds to register as well.
     extra_job_kinds: str = ""
 
+    # An authenticated key is remembered this long (0: looked up on every request). A key
+    # revoked through another process stops working here within this time.
+    api_key_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+
     rate_limit_per_second: int = Field(default=100, ge=1)
     rate_limit_per_minute: int = Field(default=6000, ge=1)
     rate_limit_enabled: bool = True

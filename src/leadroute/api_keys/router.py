@@ -1,15 +1,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import Request
 
 from leadroute.api_keys.schemas import ApiKeyCreate, ApiKeyRead
 from leadroute.api_keys.service import ApiKeyService
 from leadroute.auth.dependencies import Caller, scoped
+from leadroute.auth.key_cache import ApiKeyCache
 from leadroute.db.session import SessionDep
 from leadroute.pagination import DEFAULT_PAGE_SIZE, Page, PageLimit, StartingAfter
+from leadroute.routing import api_router
 
-router = APIRouter(prefix="/api/v2/api-keys", tags=["API key"])
+router = api_router(prefix="/api/v2/api-keys", tags=["API key"])
 
 
 @router.post("", response_model=ApiKeyRead)
@@ -45,8 +47,15 @@ def list_api_keys(
 @router.delete("/{id}", response_model=ApiKeyRead)
 def delete_api_key(
     id: uuid.UUID,
+    request: Request,
     caller: Annotated[Caller, scoped("api_keys", "delete")],
     session: SessionDep,
 ) -> ApiKeyRead:
     """Revoke a key at once (the next request with it gets 401); answers the revoked key."""
-    return ApiKeyRead.of(ApiKeyService(session, caller.workspace_id).revoke(id))
+    revoked = ApiKeyRead.of(ApiKeyService(session, caller.workspace_id).revoke(id))
+    # The revocation must be committed before the key cache forgets the key: otherwise a
+    # request in between could read the key as valid and remember it again.
+    session.commit()
+    keys: ApiKeyCache = request.app.state.api_keys
+    keys.forget(id)
+    return revoked

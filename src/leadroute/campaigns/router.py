@@ -1,16 +1,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.campaigns.schemas import CampaignCreate, CampaignRead, CampaignStatus, CampaignUpdate
 from leadroute.campaigns.service import CampaignService
 from leadroute.db.session import SessionDep
 from leadroute.pagination import DEFAULT_PAGE_SIZE, Page, PageLimit, StartingAfter
+from leadroute.routing import api_router
 
 # exclude_unset: a campaign answers the settings it was given and no others.
-router = APIRouter(prefix="/api/v2/campaigns", tags=["Campaign"])
+router = api_router(prefix="/api/v2/campaigns", tags=["Campaign"])
 
 
 @router.post("", response_model=CampaignRead, response_model_exclude_unset=True)

@@ -1,11 +1,18 @@
-"""One unit of work per request: the session commits when the handler returns."""
+"""One unit of work per request: the session commits when the handler returns.
 
-from collections.abc import Callable, Iterator
+A sync endpoint commits in its own worker thread as it returns (``leadroute.routing``); this
+dependency commits whatever is still open (an ``async`` endpoint's work), rolls back on an
+error and closes the session. It is an ``async`` generator so that making and closing a
+session, which touch no database, cost no hop through the thread pool.
+"""
+
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from leadroute.db.engine import read_only
 
@@ -42,19 +49,27 @@ def get_database(request: Request) -> Database:
     return database
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     database = get_database(request)
     reads_only = request.method in SAFE_METHODS or getattr(
         request.scope.get("endpoint"), READ_ONLY_MARK, False
     )
     factory = database.read_sessions if reads_only else database.write_sessions
-    with factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    session = factory()
+    try:
+        yield session
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
+    except BaseException:
+        if session.in_transaction():
+            await run_in_threadpool(session.rollback)
+        raise
+    finally:
+        # Without a transaction the session holds no connection: closing it is bookkeeping.
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 # scope="function": commit before the response is sent, so a 2xx means the write is durable.

@@ -1,13 +1,14 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
 from leadroute.interest.schemas import UpdateInterestStatusAccepted, UpdateInterestStatusRequest
 from leadroute.interest.service import accept_interest_update
+from leadroute.routing import api_router
 
-router = APIRouter(prefix="/api/v2/leads", tags=["Leads"])
+router = api_router(prefix="/api/v2/leads", tags=["Leads"])
 
 
 @router.post(

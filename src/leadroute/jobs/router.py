@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
@@ -19,8 +19,9 @@ from leadroute.jobs.schemas import (
 )
 from leadroute.jobs.service import cancel_job, get_job, page_jobs
 from leadroute.pagination import DEFAULT_PAGE_SIZE, Page, PageLimit, StartingAfter
+from leadroute.routing import api_router
 
-router = APIRouter(prefix="/api/v2/background-jobs", tags=["Background jobs"])
+router = api_router(prefix="/api/v2/background-jobs", tags=["Background jobs"])
 
 
 def current_job_registry(request: Request) -> JobRegistry:

@@ -1,15 +1,16 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
 from leadroute.lead_labels.schemas import LeadLabelCreate, LeadLabelRead, LeadLabelUpdate
 from leadroute.lead_labels.service import LeadLabelService
 from leadroute.pagination import DEFAULT_PAGE_SIZE, Page, PageLimit, StartingAfter
+from leadroute.routing import api_router
 
-router = APIRouter(prefix="/api/v2/lead-labels", tags=["Lead label"])
+router = api_router(prefix="/api/v2/lead-labels", tags=["Lead label"])
 
 
 @router.post("", response_model=LeadLabelRead)

@@ -1,15 +1,16 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
 from leadroute.lead_lists.schemas import LeadListCreate, LeadListRead, LeadListUpdate
 from leadroute.lead_lists.service import LeadListService
 from leadroute.pagination import DEFAULT_PAGE_SIZE, Page, PageLimit, StartingAfter
+from leadroute.routing import api_router
 
-router = APIRouter(prefix="/api/v2/lead-lists", tags=["Lead lists"])
+router = api_router(prefix="/api/v2/lead-lists", tags=["Lead lists"])
 
 
 @router.post("", response_model=LeadListRead)

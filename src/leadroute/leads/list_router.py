@@ -2,8 +2,6 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter
-
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep, read_only_endpoint
 from leadroute.leads.list_service import (
@@ -15,8 +13,9 @@ from leadroute.leads.list_service import (
 )
 from leadroute.leads.schemas import LeadRead
 from leadroute.pagination import Page
+from leadroute.routing import api_router
 
-router = APIRouter(prefix="/api/v2/leads", tags=["Leads"])
+router = api_router(prefix="/api/v2/leads", tags=["Leads"])
 
 
 @router.post("/list", response_model=Page[LeadRead])

@@ -18,7 +18,6 @@ otherwise take the path (and answer 400: not a UUID).
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
 from leadroute.leads.models import Lead
+from leadroute.routing import api_router
 from leadroute.schemas import WireModel
 
 
@@ -57,7 +57,7 @@ def count_leads_by_owner(session: Session, workspace_id: uuid.UUID) -> OwnerCoun
     return OwnerCounts(items=items, unassigned=unassigned)
 
 
-router = APIRouter(prefix="/api/v2/leads", tags=["Leads"])
+router = api_router(prefix="/api/v2/leads", tags=["Leads"])
 
 
 @router.get("/owner-counts", response_model=OwnerCounts)

@@ -1,8 +1,6 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
-
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
 from leadroute.leads.activities import ActivityService
@@ -16,8 +14,9 @@ from leadroute.leads.schemas import (
     LeadUpdate,
 )
 from leadroute.leads.service import LeadService
+from leadroute.routing import api_router
 
-router = APIRouter(tags=["Leads"])
+router = api_router(tags=["Leads"])
 
 
 @router.post("/api/v2/leads", response_model=LeadRead)

@@ -1,15 +1,16 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
 from leadroute.members.schemas import MemberCreate, MemberRead, MemberUpdate
 from leadroute.members.service import MemberService
 from leadroute.pagination import DEFAULT_PAGE_SIZE, Page, PageLimit, StartingAfter
+from leadroute.routing import api_router
 
-router = APIRouter(prefix="/api/v2/workspace-members", tags=["Workspace member"])
+router = api_router(prefix="/api/v2/workspace-members", tags=["Workspace member"])
 
 
 @router.post("", response_model=MemberRead)

@@ -1,14 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter
-
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
 from leadroute.jobs.schemas import BackgroundJobRead
 from leadroute.moves.schemas import MoveLeadsRequest
 from leadroute.moves.service import accept_move
+from leadroute.routing import api_router
 
-router = APIRouter(prefix="/api/v2/leads", tags=["Leads"])
+router = api_router(prefix="/api/v2/leads", tags=["Leads"])
 
 
 @router.post("/move", response_model=BackgroundJobRead)

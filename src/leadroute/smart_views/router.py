@@ -1,15 +1,16 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
 from leadroute.pagination import DEFAULT_PAGE_SIZE, Page, PageLimit, StartingAfter
+from leadroute.routing import api_router
 from leadroute.smart_views.schemas import SmartViewCreate, SmartViewRead, SmartViewUpdate
 from leadroute.smart_views.service import SmartViewService
 
-router = APIRouter(prefix="/api/v2/smart-views", tags=["Smart views"])
+router = api_router(prefix="/api/v2/smart-views", tags=["Smart views"])
 
 
 @router.post("", response_model=SmartViewRead)

@@ -1,11 +1,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
 from leadroute.pagination import DEFAULT_PAGE_SIZE, Page, PageLimit, StartingAfter
+from leadroute.routing import api_router
 from leadroute.webhooks.schemas import (
     DeliveryStatusValue,
     WebhookCreate,
@@ -16,7 +17,7 @@ from leadroute.webhooks.schemas import (
 )
 from leadroute.webhooks.service import WebhookService
 
-router = APIRouter(prefix="/api/v2/webhooks", tags=["Webhooks"])
+router = api_router(prefix="/api/v2/webhooks", tags=["Webhooks"])
 
 
 @router.post("", response_model=WebhookCreated)

@@ -1,13 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter
-
 from leadroute.auth.dependencies import Caller, scoped
 from leadroute.db.session import SessionDep
+from leadroute.routing import api_router
 from leadroute.workspaces.schemas import WorkspaceRead, WorkspaceUpdate
 from leadroute.workspaces.service import get_workspace, update_workspace
 
-router = APIRouter(prefix="/api/v2/workspaces", tags=["Workspace"])
+router = api_router(prefix="/api/v2/workspaces", tags=["Workspace"])
 
 
 @router.get("/current", response_model=WorkspaceRead)
