@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from leadroute.assignment import sql
@@ -15,7 +15,6 @@ from leadroute.assignment.distribution import (
     plan_rotation,
 )
 from leadroute.assignment.kind import ASSIGN_LEADS, AssignLeadsKind
-from leadroute.assignment.models import AssignmentRotation
 from leadroute.assignment.revert import REVERT_ASSIGN_LEADS
 from leadroute.assignment.schemas import MAX_TARGET_USERS, AssignmentPreview, BulkAssignRequest
 from leadroute.auth.dependencies import Caller
@@ -110,7 +109,7 @@ class AssignmentService:
             for slot, user in enumerate(phase.rotation)
         ]
         if rows:
-            self.session.execute(insert(AssignmentRotation), rows)
+            self.session.execute(sql.INSERT_ROTATION, rows)
         return job
 
     def _plan(

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Uuid,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -50,6 +51,8 @@ from leadroute.selection import ResolvedSelection
 leads = cast(Table, Lead.__table__)
 rotations = cast(Table, AssignmentRotation.__table__)
 batches = cast(Table, AssignmentBatch.__table__)
+# A job's rotation rows, written when it is accepted (a Core executemany, built once).
+INSERT_ROTATION = insert(rotations)
 
 
 @dataclass(frozen=True)
@@ -149,14 +152,17 @@ def number_chunk(session: Session, condition: ColumnElement[bool], size: int) ->
     return ChunkBounds(size=count, first_lead_id=first_id, last_lead_id=last_id)
 
 
+HIGH_WATER_MARK = (
+    select(leads.c.id)
+    .where(leads.c.workspace_id == bindparam("workspace_id", type_=Uuid()))
+    .order_by(leads.c.id.desc())
+    .limit(1)
+)
+
+
 def high_water_mark(session: Session, workspace_id: uuid.UUID) -> uuid.UUID | None:
     """The largest lead id of the workspace now: leads created later never take part."""
-    return session.scalar(
-        select(leads.c.id)
-        .where(leads.c.workspace_id == workspace_id)
-        .order_by(leads.c.id.desc())
-        .limit(1)
-    )
+    return session.scalar(HIGH_WATER_MARK, {"workspace_id": workspace_id})
 
 
 def uuid_min(session: Session, column: ColumnElement[uuid.UUID]) -> ColumnElement[uuid.UUID]:

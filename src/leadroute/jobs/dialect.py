@@ -17,6 +17,10 @@ def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+DATABASE_NOW = select(func.now())
+LOCK_QUEUE = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+
 def database_now(session: Session) -> datetime:
     """The clock every job timestamp is taken from.
 
@@ -24,7 +28,7 @@ def database_now(session: Session) -> datetime:
     correctly between workers on hosts whose clocks disagree. SQLite lives on one host.
     """
     if is_postgresql(session):
-        now: datetime | None = session.scalar(select(func.now()))
+        now: datetime | None = session.scalar(DATABASE_NOW)
         assert now is not None
         return now
     return utcnow()
@@ -39,7 +43,7 @@ def lock_queue(session: Session, queue_key: str) -> None:
     two keys only serialises their enqueues, which is harmless.
     """
     if is_postgresql(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": queue_key})
+        session.execute(LOCK_QUEUE, {"key": queue_key})
 
 
 def claim_target(

@@ -1,7 +1,7 @@
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Uuid, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,15 @@ class UserRepository:
         return self.session.scalar(select(User).where(User.email == normalized_email))
 
 
+# Built once (every bulk-assign checks its users): constructing a statement per call costs
+# more than running it. The workspace id's type is explicit: a foreign-key column's type is
+# only known once its target table is, after this module is imported.
+MEMBER_USER_IDS = select(WorkspaceMember.user_id).where(
+    WorkspaceMember.workspace_id == bindparam("workspace_id", type_=Uuid()),
+    WorkspaceMember.user_id.in_(bindparam("user_ids", expanding=True)),
+)
+
+
 class MemberRepository:
     """Members of one workspace."""
 
@@ -64,10 +73,7 @@ class MemberRepository:
             batch = wanted[start : start + 500]
             found.update(
                 self.session.scalars(
-                    select(WorkspaceMember.user_id).where(
-                        WorkspaceMember.workspace_id == self.workspace_id,
-                        WorkspaceMember.user_id.in_(batch),
-                    )
+                    MEMBER_USER_IDS, {"workspace_id": self.workspace_id, "user_ids": batch}
                 )
             )
         return found
