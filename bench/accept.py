@@ -11,6 +11,7 @@ in the percentiles (no coordinated omission) and the achieved rate drops below t
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -85,8 +86,10 @@ def open_loop(
     return summary
 
 
-def closed_loop(server_client: Any, workspace: BenchWorkspace, *, seconds: float) -> dict[str, Any]:
-    body = accept_body(workspace)
+def closed_loop(
+    server_client: Any, send: Callable[[httpx.Client], bool], *, seconds: float
+) -> dict[str, Any]:
+    """``THREADS`` clients sending ``send`` back to back; ``send`` says if it succeeded."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -96,11 +99,11 @@ def closed_loop(server_client: Any, workspace: BenchWorkspace, *, seconds: float
         with server_client() as client:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                response = client.post("/api/v2/leads/bulk-assign", json=body)
+                ok = send(client)
                 elapsed = time.perf_counter() - started
                 with lock:
                     latencies.append(elapsed)
-                    if response.status_code != 202:
+                    if not ok:
                         errors[0] += 1
 
     started = time.perf_counter()
@@ -113,6 +116,16 @@ def closed_loop(server_client: Any, workspace: BenchWorkspace, *, seconds: float
     summary: dict[str, Any] = latency_summary(latencies)
     summary.update(
         {"throughput": round(len(latencies) / elapsed, 1), "errors": errors[0], "threads": THREADS}
+    )
+    return summary
+
+
+def with_server_cpu(server: Any, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``measure()``'s summary plus the server's CPU per request while it ran."""
+    cpu_before = server.cpu_seconds()
+    summary = measure()
+    summary["server_cpu_ms_per_request"] = round(
+        (server.cpu_seconds() - cpu_before) * 1000 / max(summary["count"], 1), 2
     )
     return summary
 
@@ -151,9 +164,8 @@ def measure_accept(
         for _ in range(20):
             warm.post("/api/v2/leads/bulk-assign", json=accept_body(workspace))
     cpu_before = server.cpu_seconds()
-    offered = open_loop(client, workspace, rate=rate, seconds=seconds)
-    offered["server_cpu_ms_per_request"] = round(
-        (server.cpu_seconds() - cpu_before) * 1000 / max(offered["count"], 1), 2
+    offered = with_server_cpu(
+        server, lambda: open_loop(client, workspace, rate=rate, seconds=seconds)
     )
     offered["server_cpu_share"] = round(
         (server.cpu_seconds() - cpu_before) / max(offered["seconds"], 1e-9), 2
@@ -163,7 +175,36 @@ def measure_accept(
         f"p50 {offered['p50_ms']} ms, p99 {offered['p99_ms']} ms, errors {offered['errors']}, "
         f"server CPU {offered['server_cpu_ms_per_request']} ms/request"
     )
-    most = closed_loop(client, workspace, seconds=seconds / 2)
-    log(f"  accept closed loop, {THREADS} threads: {most['throughput']}/s, p99 {most['p99_ms']} ms")
+    body = accept_body(workspace)
+    most = with_server_cpu(
+        server,
+        lambda: closed_loop(
+            client,
+            lambda http: http.post("/api/v2/leads/bulk-assign", json=body).status_code == 202,
+            seconds=seconds / 2,
+        ),
+    )
+    log(
+        f"  accept closed loop, {THREADS} threads: {most['throughput']}/s, "
+        f"p99 {most['p99_ms']} ms, server CPU {most['server_cpu_ms_per_request']} ms/request"
+    )
+    # What any request costs the server: authenticate, one primary-key read, JSON.
+    floor = with_server_cpu(
+        server,
+        lambda: closed_loop(
+            client,
+            lambda http: http.get("/api/v2/workspaces/current").status_code == 200,
+            seconds=seconds / 2,
+        ),
+    )
+    log(
+        f"  GET /workspaces/current closed loop: {floor['throughput']}/s, "
+        f"server CPU {floor['server_cpu_ms_per_request']} ms/request"
+    )
     dropped = drop_pending_jobs(target, workspace)
-    return {"open_loop": offered, "closed_loop": most, "jobs_dropped": dropped}
+    return {
+        "open_loop": offered,
+        "closed_loop": most,
+        "framework_floor": floor,
+        "jobs_dropped": dropped,
+    }

@@ -220,6 +220,22 @@ def build_checks(engines: dict[str, Any]) -> list[Check]:
         None,
         unit="/s",
     )
+    add(
+        "accept-cpu",
+        "6. API process CPU per bulk-assign accepted, closed loop (information)",
+        "-",
+        lambda d: _get(d, "accept", "closed_loop", "server_cpu_ms_per_request"),
+        None,
+        unit=" ms",
+    )
+    add(
+        "framework-cpu",
+        "6. API process CPU per `GET /workspaces/current`, closed loop (information)",
+        "-",
+        lambda d: _get(d, "accept", "framework_floor", "server_cpu_ms_per_request"),
+        None,
+        unit=" ms",
+    )
     for workers in (1, 2):
         add(
             f"scaleout-{workers}",
