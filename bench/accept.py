@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 
 from bench.common import Target, latency_summary
 from bench.dataset import CONTACTED_FILTER, BenchWorkspace
+from bench.sampling import sampled
 from leadroute.assignment.models import AssignmentRotation
 from leadroute.jobs.models import BackgroundJob
 
@@ -176,14 +177,11 @@ def measure_accept(
         f"server CPU {offered['server_cpu_ms_per_request']} ms/request"
     )
     body = accept_body(workspace)
-    most = with_server_cpu(
-        server,
-        lambda: closed_loop(
-            client,
-            lambda http: http.post("/api/v2/leads/bulk-assign", json=body).status_code == 202,
-            seconds=seconds / 2,
-        ),
-    )
+
+    def accept_once(http: httpx.Client) -> bool:
+        return http.post("/api/v2/leads/bulk-assign", json=body).status_code == 202
+
+    most = with_server_cpu(server, lambda: closed_loop(client, accept_once, seconds=seconds / 2))
     log(
         f"  accept closed loop, {THREADS} threads: {most['throughput']}/s, "
         f"p99 {most['p99_ms']} ms, server CPU {most['server_cpu_ms_per_request']} ms/request"
@@ -201,6 +199,10 @@ def measure_accept(
         f"  GET /workspaces/current closed loop: {floor['throughput']}/s, "
         f"server CPU {floor['server_cpu_ms_per_request']} ms/request"
     )
+    # One more closed loop, sampled: the sampler pauses the server, so not a measured one.
+    with sampled(server.pid, seconds / 2) as profile:
+        closed_loop(client, accept_once, seconds=seconds / 2)
+    most["profile"] = profile
     dropped = drop_pending_jobs(target, workspace)
     return {
         "open_loop": offered,

@@ -305,6 +305,7 @@ def write_report(payload: dict[str, Any], path: Path) -> None:
     lines += ["", ANALYSIS.strip(), ""]
     lines += _assign_details(engines)
     lines += _profiles(engines)
+    lines += _accept_profiles(engines)
     lines += _csv_import(path.parent.parent / "bench" / "results" / "csv_import.json")
     lines += _errors(engines)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -362,6 +363,34 @@ def _profiles(engines: dict[str, Any]) -> list[str]:
             lines += ["", "First chunk statement, `EXPLAIN (ANALYZE, BUFFERS)`:", "", "```"]
             lines += profile["explain_first_chunk"]
             lines += ["```"]
+        lines.append("")
+    return lines
+
+
+def _accept_profiles(engines: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Profiles: where the API process's time goes while accepting bulk-assigns",
+        "",
+        "`py-spy record --gil` of `leadroute serve` during one more closed loop of item 6 "
+        "(not a measured one: the sampler pauses the process): each "
+        "sample is charged to the package of the innermost Python frame of the thread that "
+        "holds the GIL (`bench/sampling.py`).",
+        "",
+    ]
+    for name in ENGINES:
+        profile = _get(engines, name, "accept", "closed_loop", "profile")
+        if not profile:
+            continue
+        lines.append(f"### {TITLES[name]}")
+        lines.append("")
+        if profile.get("error"):
+            lines += [f"Unavailable: {profile['error']}", ""]
+            continue
+        lines += [f"{profile['samples']:,} samples.", ""]
+        lines += ["| package | share of samples |", "|---|---|"]
+        lines += [f"| {package} | {share}% |" for package, share in profile["packages"]]
+        lines += ["", "| innermost function | share of samples |", "|---|---|"]
+        lines += [f"| `{function}` | {share}% |" for function, share in profile["functions"]]
         lines.append("")
     return lines
 
