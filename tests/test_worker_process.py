@@ -104,7 +104,9 @@ def test_two_worker_processes_share_the_queue(
     workspace: WorkspaceClient,
     start_worker: Callable[..., WorkerProcess],
 ) -> None:
-    workers = [start_worker(), start_worker()]
+    # A lease far longer than a chunk: on a loaded machine a 2 s lease can run out while a
+    # worker waits for SQLite's write lock, and a re-queued attempt is not what this tests.
+    workers = [start_worker(lease_seconds=30), start_worker(lease_seconds=30)]
     for worker in workers:
         worker.wait_ready()
     job_ids = [enqueue(db, workspace.workspace_id, target=3, sleep=0.1) for _ in range(8)]
