@@ -6,7 +6,7 @@ at row ten million.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -16,6 +16,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 
 T = TypeVar("T")
 Row = TypeVar("Row")
+Item = TypeVar("Item")
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
@@ -42,14 +43,46 @@ def fetch_page(
     starting_after: Any | None,
 ) -> tuple[Sequence[Row], Any | None]:
     """Rows of one page in ascending key order, and the cursor of the next page (or None)."""
+    rows = session.scalars(_page_statement(statement, key, limit, starting_after)).all()
+    return _cut(rows, limit, lambda row: getattr(row, str(getattr(key, "key", "id"))))
+
+
+def fetch_record_page(
+    session: Session,
+    statement: Select[Any],
+    key: ColumnElement[Any],
+    *,
+    limit: int,
+    starting_after: Any | None,
+) -> tuple[Sequence[dict[str, Any]], Any | None]:
+    """:func:`fetch_page` for a Core select of a table's columns: each row a plain dict.
+
+    For a page of wide rows (100 leads of 55 columns) building ORM objects and then reading
+    every attribute back costs more than the query; a dict validates into a pydantic model
+    faster than either an ORM object or a SQLAlchemy row.
+    """
+    result = session.execute(_page_statement(statement, key, limit, starting_after))
+    records = [dict(row) for row in result.mappings()]
+    return _cut(records, limit, lambda record: record[str(getattr(key, "key", "id"))])
+
+
+def _page_statement(
+    statement: Select[Any],
+    key: ColumnElement[Any] | QueryableAttribute[Any],
+    limit: int,
+    starting_after: Any | None,
+) -> Select[Any]:
     if starting_after is not None:
         statement = statement.where(key > starting_after)
-    rows = session.scalars(statement.order_by(key).limit(limit + 1)).all()
+    return statement.order_by(key).limit(limit + 1)
+
+
+def _cut(
+    rows: Sequence[Item], limit: int, key_of: Callable[[Item], Any]
+) -> tuple[Sequence[Item], Any | None]:
+    """The first ``limit`` rows, and the last one's key if more followed (one was fetched
+    beyond the page to know)."""
     if len(rows) > limit:
         rows = rows[:limit]
-        return rows, _key_of(rows[-1], key)
+        return rows, key_of(rows[-1])
     return rows, None
-
-
-def _key_of(row: Any, key: ColumnElement[Any] | QueryableAttribute[Any]) -> Any:
-    return getattr(row, str(getattr(key, "key", "id")))
