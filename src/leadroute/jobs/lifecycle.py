@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -79,9 +79,20 @@ def describe_error(error: BaseException) -> str:
 
 
 def claimable_job_ids(types: Iterable[str], now: datetime) -> Select[uuid.UUID]:
-    """The first pending, due job of ``types`` whose serial queue has nothing earlier active."""
+    """The first pending, due job of ``types`` whose serial queue has nothing earlier active.
+
+    Candidates are walked in id order, so a queue with a job in progress and a backlog
+    behind it would have every job of the backlog probed on every poll (thousands after a
+    burst of accepted requests: 30 ms a poll on PostgreSQL with fresh statistics, 150 ms
+    with stale ones). The queues with a job in progress, a handful, are read once and
+    filter those candidates out before the per-job probe.
+    """
     candidate = aliased(BackgroundJob, name="candidate")
     earlier = aliased(BackgroundJob, name="earlier")
+    running = aliased(BackgroundJob, name="running")
+    busy_queues = select(running.queue_key).where(
+        running.status == JobStatus.IN_PROGRESS, running.queue_key.is_not(None)
+    )
     earlier_active_job = select(earlier.id).where(
         earlier.queue_key == candidate.queue_key,
         earlier.status.in_(ACTIVE_STATUSES),
@@ -93,6 +104,7 @@ def claimable_job_ids(types: Iterable[str], now: datetime) -> Select[uuid.UUID]:
             candidate.status == JobStatus.PENDING,
             candidate.run_after <= now,
             candidate.type.in_(list(types)),
+            or_(candidate.queue_key.is_(None), candidate.queue_key.not_in(busy_queues)),
             ~earlier_active_job.exists(),
         )
         .order_by(candidate.id)
