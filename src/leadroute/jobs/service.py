@@ -37,8 +37,9 @@ def enqueue_job(
     Jobs of one ``queue_key`` run one at a time, in id order. ``max_attempts`` None lets
     the worker's ``job_max_attempts`` setting apply.
     """
-    # Before the queue's lock (the transaction's start time either way): the lock is held
-    # until the commit, and every statement inside it is one more wait for the queue.
+    # Read before the queue's lock, which is held until the commit: every statement inside
+    # it is one more wait for the queue. On PostgreSQL this is the transaction's start time
+    # wherever it is read; on SQLite, the host's clock (not a statement).
     now = database_now(session)
     if queue_key is None:
         job_id = new_id()
