@@ -221,6 +221,13 @@ def _accept(engine: str, data: dict[str, Any]) -> str:
         if engine == "postgresql"
         else " On SQLite every accept is a write transaction: they queue on the one write lock."
     )
+    statements = (
+        "seven statements: members, high-water mark, `now()`, the queue's advisory lock, "
+        "latest active job of the queue, job row, rotation rows; plus `BEGIN`/`COMMIT`"
+        if engine == "postgresql"
+        else "five statements: members, high-water mark, latest active job of the queue, "
+        "job row, rotation rows; plus `BEGIN IMMEDIATE`/`COMMIT`"
+    )
     return (
         f"The API process spent {cpu} ms of CPU per accepted request (closed loop), so one "
         f"process (one core: Python's GIL) tops out near {ceiling:.0f}/s before the load "
@@ -232,8 +239,8 @@ def _accept(engine: str, data: dict[str, Any]) -> str:
         "in uvicorn, FastAPI's routing over ~70 routes and its dependency solving, the rate "
         "limit, a session with one primary-key read, one hop through the thread pool for "
         "the endpoint and one for validating its response, JSON) and "
-        f"{own} ms the accept's own work (five statements, `BEGIN IMMEDIATE`/`COMMIT` on "
-        f"SQLite, pydantic dumps of the request and selection). {_profile_sentence(closed)} "
+        f"{own} ms the accept's own work ({statements}, pydantic dumps of the request and "
+        f"selection). {_profile_sentence(closed)} "
         "Before the changes of this round the same harness measured 5.4 to 6.8 ms per "
         "accept on SQLite, growing as accepted jobs piled up: the queue probe sorted every "
         "pending job of the queue, the key was looked up on every request, each request "
