@@ -244,7 +244,7 @@ def _accept(engine: str, data: dict[str, Any]) -> str:
         "Before the changes of this round the same harness measured 5.4 to 6.8 ms per "
         "accept on SQLite, growing as accepted jobs piled up: the queue probe sorted every "
         "pending job of the queue, the key was looked up on every request, each request "
-        "took five hops through the thread pool, and every statement was built anew per "
+        "took six hops through the thread pool, and every statement was built anew per "
         "call (2 to 8 times the cost of running it). What is left is Python per request, "
         "most of it the framework's: more than one API process (the queue lock and the "
         "database keep that safe) is the way to more accepts per second."
