@@ -44,7 +44,8 @@ def fetch_page(
 ) -> tuple[Sequence[Row], Any | None]:
     """Rows of one page in ascending key order, and the cursor of the next page (or None)."""
     rows = session.scalars(_page_statement(statement, key, limit, starting_after)).all()
-    return _cut(rows, limit, lambda row: getattr(row, str(getattr(key, "key", "id"))))
+    name = _key_name(key)
+    return _cut(rows, limit, lambda row: getattr(row, name))
 
 
 def fetch_record_page(
@@ -63,7 +64,8 @@ def fetch_record_page(
     """
     result = session.execute(_page_statement(statement, key, limit, starting_after))
     records = [dict(row) for row in result.mappings()]
-    return _cut(records, limit, lambda record: record[str(getattr(key, "key", "id"))])
+    name = _key_name(key)
+    return _cut(records, limit, lambda record: record[name])
 
 
 def _page_statement(
@@ -75,6 +77,11 @@ def _page_statement(
     if starting_after is not None:
         statement = statement.where(key > starting_after)
     return statement.order_by(key).limit(limit + 1)
+
+
+def _key_name(key: ColumnElement[Any] | QueryableAttribute[Any]) -> str:
+    """The attribute or record key holding the page key's value (``id`` for ``Lead.id``)."""
+    return str(getattr(key, "key", "id"))
 
 
 def _cut(
