@@ -14,7 +14,8 @@ from sqlalchemy import event, select, update
 from leadroute.api_keys.models import ApiKey
 from leadroute.api_keys.service import ApiKeyService
 from leadroute.app import create_app
-from leadroute.auth.key_cache import ApiKeyCache, Caller
+from leadroute.auth.caller import Caller
+from leadroute.auth.key_cache import ApiKeyCache
 from leadroute.db.session import Database, SessionDep
 from leadroute.errors import BadRequest
 from leadroute.lead_lists.models import LeadList

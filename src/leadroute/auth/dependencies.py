@@ -13,7 +13,8 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from leadroute.api_keys.models import ApiKey
-from leadroute.auth.key_cache import ApiKeyCache, Caller
+from leadroute.auth.caller import Caller
+from leadroute.auth.key_cache import ApiKeyCache
 from leadroute.auth.keys import hash_secret
 from leadroute.auth.scopes import Action, grants
 from leadroute.db.session import Database, get_database

@@ -12,17 +12,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """The authenticated API key of a request."""
-
-    api_key_id: uuid.UUID
-    workspace_id: uuid.UUID
-    user_id: uuid.UUID | None
-    scopes: frozenset[str]
+from leadroute.auth.caller import Caller
 
 
 class ApiKeyCache:
