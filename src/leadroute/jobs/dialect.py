@@ -18,7 +18,9 @@ def is_postgresql(session: Session) -> bool:
 
 
 DATABASE_NOW = select(func.now())
-LOCK_QUEUE = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+# The lock and the clock in one round trip: ``now()`` is the transaction's start time
+# wherever it is read, so reading it with the lock changes nothing but the cost.
+LOCK_QUEUE = text("SELECT now() FROM pg_advisory_xact_lock(hashtext(:key))")
 
 
 def database_now(session: Session) -> datetime:
@@ -34,8 +36,9 @@ def database_now(session: Session) -> datetime:
     return utcnow()
 
 
-def lock_queue(session: Session, queue_key: str) -> None:
-    """Hold ``queue_key`` until this transaction ends, so the queue's ids follow commit order.
+def lock_queue(session: Session, queue_key: str) -> datetime:
+    """Hold ``queue_key`` until this transaction ends, so the queue's ids follow commit order;
+    :func:`database_now` as well, read in the same statement.
 
     Without it, two requests could generate ids in one order and commit in the other, and a
     worker could start the later job before the earlier one is visible. On SQLite the
@@ -43,7 +46,10 @@ def lock_queue(session: Session, queue_key: str) -> None:
     two keys only serialises their enqueues, which is harmless.
     """
     if is_postgresql(session):
-        session.execute(LOCK_QUEUE, {"key": queue_key})
+        now: datetime | None = session.scalar(LOCK_QUEUE, {"key": queue_key})
+        assert now is not None
+        return now
+    return utcnow()
 
 
 def claim_target(

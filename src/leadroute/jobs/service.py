@@ -4,15 +4,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
 
 from leadroute.errors import BadRequest, Conflict, NotFound
 from leadroute.ids import new_id
 from leadroute.jobs.dialect import database_now, lock_queue
 from leadroute.jobs.kinds import JobRegistry
 from leadroute.jobs.lifecycle import finish_job
-from leadroute.jobs.models import FINISHED_STATUSES, BackgroundJob, JobStatus
+from leadroute.jobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, BackgroundJob, JobStatus
 from leadroute.jobs.repository import JobFilters, JobOrder, JobRepository, latest_active_id
 
 # Statuses in which a worker may be inside a chunk: a cancel is a request it acts on.
@@ -37,18 +38,11 @@ def enqueue_job(
     Jobs of one ``queue_key`` run one at a time, in id order. ``max_attempts`` None lets
     the worker's ``job_max_attempts`` setting apply.
     """
-    # Read before the queue's lock, which is held until the commit: every statement inside
-    # it is one more wait for the queue. On PostgreSQL this is the transaction's start time
-    # wherever it is read; on SQLite, the host's clock (not a statement).
-    now = database_now(session)
-    if queue_key is None:
-        job_id = new_id()
-    else:
-        lock_queue(session, queue_key)
-        # Generated under the queue's lock, so after every earlier job of the queue committed.
-        job_id = _id_after(new_id(), latest_active_id(session, queue_key))
+    # A queue's lock is held until the commit: every statement inside it is one more wait
+    # for the queue, so the clock comes with the lock instead of in a statement of its own.
+    now = database_now(session) if queue_key is None else lock_queue(session, queue_key)
     row: dict[str, Any] = {
-        "id": job_id,
+        "id": new_id(),
         "workspace_id": workspace_id,
         "user_id": user_id,
         "type": type,
@@ -73,14 +67,47 @@ def enqueue_job(
     # One Core INSERT (the ORM's unit of work costs more than the statement, and every
     # accepted request comes through here), then the same values as a persistent object:
     # a caller that changes the job gets an UPDATE, as with a flushed one.
-    session.execute(INSERT_JOB, row)
+    if queue_key is None:
+        session.execute(INSERT_JOB, row)
+    elif session.execute(INSERT_JOB_AT_QUEUE_END, row).first() is None:
+        # Rare: an active job of the queue has a larger id (made by another process in the
+        # same millisecond, or on a host whose clock runs ahead). Under the queue's lock,
+        # every earlier job of the queue has committed, so its largest id is final.
+        row["id"] = _id_after(row["id"], latest_active_id(session, queue_key))
+        session.execute(INSERT_JOB, row)
     job = BackgroundJob(**row)
     make_transient_to_detached(job)
     session.add(job)
     return job
 
 
-INSERT_JOB = insert(cast(Table, BackgroundJob.__table__))
+JOBS = cast(Table, BackgroundJob.__table__)
+INSERT_JOB = insert(JOBS)
+
+
+def _insert_job_at_queue_end() -> ReturningInsert[tuple[uuid.UUID]]:
+    """The job row, inserted only if its id sorts after every active job of its queue.
+
+    A queue runs in id order, so a new job's id must be the largest of its queue's active
+    jobs. Checking that inside the INSERT saves the accepting request a statement under the
+    queue's lock (``latest_active_id`` is read only when the check fails). Built once.
+    """
+    names = [column.name for column in JOBS.columns]
+    later_active_job = (
+        select(JOBS.c.id)
+        .where(
+            JOBS.c.queue_key == bindparam("queue_key"),
+            JOBS.c.status.in_(ACTIVE_STATUSES),
+            JOBS.c.id >= bindparam("id"),
+        )
+        .exists()
+    )
+    values = select(*(bindparam(name, type_=JOBS.c[name].type) for name in names))
+    # RETURNING says whether the row went in (psycopg reports no rowcount for this form).
+    return insert(JOBS).from_select(names, values.where(~later_active_job)).returning(JOBS.c.id)
+
+
+INSERT_JOB_AT_QUEUE_END = _insert_job_at_queue_end()
 
 
 def _id_after(candidate: uuid.UUID, floor: uuid.UUID | None) -> uuid.UUID:
