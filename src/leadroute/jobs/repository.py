@@ -2,9 +2,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from leadroute.jobs.models import ACTIVE_STATUSES, BackgroundJob
@@ -119,10 +119,11 @@ def _latest_active_id_statement() -> Select[uuid.UUID]:
     queue, and a burst of accepted requests leaves thousands pending (docs/benchmarks.md,
     item 6). Built once: constructing it per call cost several times its execution.
     """
+    jobs = cast(Table, BackgroundJob.__table__)  # Core: the ORM's execution path costs more
     newest_per_status = [
-        select(BackgroundJob.id)
-        .where(BackgroundJob.queue_key == bindparam("queue_key"), BackgroundJob.status == status)
-        .order_by(BackgroundJob.id.desc())
+        select(jobs.c.id)
+        .where(jobs.c.queue_key == bindparam("queue_key"), jobs.c.status == status)
+        .order_by(jobs.c.id.desc())
         .limit(1)
         .subquery()
         for status in ACTIVE_STATUSES
