@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select, update
 
@@ -82,6 +83,58 @@ def test_an_endpoint_that_raises_after_writing_leaves_nothing_behind(
     assert_is_error(api.post("/test-only/write-then-fail"), 400)
     with db.read_sessions() as session:
         assert session.scalar(select(LeadList.id)) is None
+
+
+# --- routing ---------------------------------------------------------------------------
+
+
+def test_a_router_declines_a_path_outside_its_prefix_without_trying_its_routes() -> None:
+    router = api_router(prefix="/api/v2/things")
+
+    @router.get("/{id}")
+    def get_thing(id: str) -> dict[str, str]:
+        return {"id": id}
+
+    tried: list[str] = []
+    route = router.routes[0]
+    original = route.matches
+
+    def counting_matches(scope: Any) -> Any:
+        tried.append(scope["path"])
+        return original(scope)
+
+    route.matches = counting_matches  # type: ignore[method-assign]
+    app = FastAPI()
+    app.include_router(router)
+    client = TestClient(app)
+
+    assert client.get("/api/v2/others/1").status_code == 404
+    assert tried == []
+    assert client.get("/api/v2/things/1").json() == {"id": "1"}
+    assert set(tried) == {"/api/v2/things/1"}
+    assert client.post("/api/v2/things/1").status_code == 405
+    # Behind a proxy's root path, the prefix is matched against the route's own path.
+    behind_proxy = TestClient(app, root_path="/leadroute")
+    assert behind_proxy.get("/leadroute/api/v2/things/2").json() == {"id": "2"}
+
+
+def test_every_api_route_is_reached_through_its_router_s_prefix(api: TestClient) -> None:
+    """A sample from each router: the prefix check never hides a route."""
+    for path in (
+        "/api/v2/workspaces/current",
+        "/api/v2/workspace-members",
+        "/api/v2/api-keys",
+        "/api/v2/campaigns",
+        "/api/v2/lead-labels",
+        "/api/v2/lead-lists",
+        "/api/v2/smart-views",
+        "/api/v2/background-jobs",
+        "/api/v2/webhooks",
+    ):
+        assert api.get(path).status_code == 200, path
+    assert api.post("/api/v2/leads/list", json={}).status_code == 200
+    assert api.post("/api/v2/leads/bulk-assign", json={}).status_code == 400
+    assert_is_error(api.put("/api/v2/leads/bulk-assign", json={}), 405)
 
 
 # --- the API key cache -----------------------------------------------------------------

@@ -19,6 +19,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette._utils import get_route_path
+from starlette.routing import Match
+from starlette.types import Scope
 
 
 def commit_on_return(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -44,6 +47,20 @@ class UnitOfWorkRoute(APIRoute):
         super().__init__(path, endpoint, **kwargs)
 
 
+class PrefixRouter(APIRouter):
+    """An ``APIRouter`` that declines a path outside its prefix without trying its routes.
+
+    FastAPI matches a request against every route of every included router in turn, so a
+    request for the last router paid one regular-expression match (and FastAPI's scope
+    bookkeeping) per route of all the routers before it: a tenth of a bulk-assign's CPU.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if self.prefix and not get_route_path(scope).startswith(self.prefix):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 def api_router(**kwargs: Any) -> APIRouter:
-    """An ``APIRouter`` of :class:`UnitOfWorkRoute`: what every API module uses."""
-    return APIRouter(route_class=UnitOfWorkRoute, **kwargs)
+    """A :class:`PrefixRouter` of :class:`UnitOfWorkRoute`: what every API module uses."""
+    return PrefixRouter(route_class=UnitOfWorkRoute, **kwargs)
