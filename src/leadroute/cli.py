@@ -97,7 +97,7 @@ def serve(
     import uvicorn
 
     from leadroute.app import create_app
-    from leadroute.runtime import embedded_worker_hooks
+    from leadroute.runtime import embedded_worker_hooks, freeze_startup_objects
 
     settings = Settings()
     if workers is not None:
@@ -107,6 +107,7 @@ def serve(
     bootstrap_default_workspace(database)
     start, stop = embedded_worker_hooks(settings, database)
     application = create_app(settings, database=database, on_startup=start, on_shutdown=stop)
+    freeze_startup_objects()
     uvicorn.run(application, host=host, port=port, log_level="info")
     database.dispose()
 
@@ -128,13 +129,14 @@ def worker(
     import signal
 
     from leadroute.job_kinds import job_registry
-    from leadroute.runtime import WorkerPool
+    from leadroute.runtime import WorkerPool, freeze_startup_objects
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
     database = open_database(settings)
     upgrade_database(database.engine)
     pool = WorkerPool(database, job_registry(settings), settings, size=concurrency)
+    freeze_startup_objects()
 
     def request_stop(signal_number: int, _frame: object) -> None:
         pool.stop_event.set()

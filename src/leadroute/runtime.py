@@ -1,5 +1,6 @@
 """Job worker threads: inside `leadroute serve` (embedded) and in `leadroute worker`."""
 
+import gc
 import logging
 import os
 import socket
@@ -86,3 +87,17 @@ def embedded_worker_hooks(
         pool.stop()
 
     return start, stop
+
+
+def freeze_startup_objects() -> None:
+    """Keep what start-up built out of the garbage collector's full passes from now on.
+
+    A full (generation 2) collection walks every object the collector tracks, and after
+    start-up that is a few hundred thousand (modules, FastAPI's routes and models,
+    SQLAlchemy's metadata) that will never be garbage. Under 300 bulk-assigns a second on
+    SQLite such a pass stopped the API process for up to 80 ms, and those pauses were the
+    p99 latency (docs/benchmarks.md). Frozen, they are no longer walked; what is made later
+    is collected as before. Garbage is collected first, so none is frozen.
+    """
+    gc.collect()
+    gc.freeze()
