@@ -239,12 +239,16 @@ def _accept(engine: str, data: dict[str, Any]) -> str:
         else ""
     )
     kept_up = (offered.get("achieved_rate") or 0) >= 0.99 * (offered.get("offered_rate") or 1)
+    headroom = (closed.get("throughput") or 0) - (offered.get("offered_rate") or 0)
     if kept_up:
         outcome = (
             f"Offered 300/s it kept up (p50 {offered.get('p50_ms')} ms): what is over is "
             "the tail. Each latency counts from the request's scheduled instant, so any stop "
-            "of the process delays every request due meanwhile, and at 300/s the backlog "
-            "it leaves takes as long again to drain. Measured apart from this run in "
+            "of the process delays every request due meanwhile; with room for "
+            f"{closed.get('throughput')}/s (the closed loop) against 300/s offered, the "
+            f"backlog drains at only about {headroom:.0f} requests a second, so one stop "
+            "of a few tens of milliseconds keeps later requests late for seconds. "
+            "Measured apart from this run in "
             "session 3 (gc callbacks in the server under the same load), the largest such "
             "stops were the garbage collector's full passes: about 70 ms each over ~174,000 "
             "objects, nearly all built at start-up, every 15 s or so under this load. "
