@@ -17,9 +17,9 @@ from leadroute.assignment.models import AssignmentBatch
 from leadroute.ids import utcnow
 from leadroute.jobs.kinds import ChunkOutcome
 from leadroute.jobs.models import BackgroundJob
+from leadroute.leads.models import leads
 
 REVERT_ASSIGN_LEADS = "revert-assign-leads"
-leads = sql.leads
 
 
 class RevertAssignmentKind:

@@ -21,6 +21,7 @@ from leadroute.auth.dependencies import Caller
 from leadroute.errors import BadRequest, Conflict
 from leadroute.jobs.models import FINISHED_STATUSES, BackgroundJob
 from leadroute.jobs.service import enqueue_job, get_job
+from leadroute.leads.models import leads
 from leadroute.members.repository import MemberRepository
 from leadroute.moves.kind import MOVE_LEADS
 from leadroute.selection import ResolvedSelection, resolve_selection
@@ -158,7 +159,7 @@ class AssignmentService:
         high_water_mark: uuid.UUID | None,
     ) -> dict[str, int]:
         """What each target owns outside the leads taking part: its level before the job."""
-        workspace = sql.leads.c.workspace_id == self.caller.workspace_id
+        workspace = leads.c.workspace_id == self.caller.workspace_id
         owned = sql.owner_counts(self.session, workspace, targets, None)
         if high_water_mark is not None:
             condition = self._participants(body, resolved, high_water_mark)

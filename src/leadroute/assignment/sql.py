@@ -45,10 +45,9 @@ from sqlalchemy.schema import CreateTable
 
 from leadroute.assignment.models import AssignmentBatch, AssignmentRotation
 from leadroute.ids import new_id
-from leadroute.leads.models import Lead
+from leadroute.leads.models import leads
 from leadroute.selection import ResolvedSelection
 
-leads = cast(Table, Lead.__table__)
 rotations = cast(Table, AssignmentRotation.__table__)
 batches = cast(Table, AssignmentBatch.__table__)
 # A job's rotation rows, written when it is accepted (a Core executemany, built once).

@@ -2,12 +2,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, cast
+from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from leadroute.jobs.models import ACTIVE_STATUSES, BackgroundJob
+from leadroute.jobs.models import ACTIVE_STATUSES, BackgroundJob, background_jobs
 
 SortColumn = Literal["created_at", "updated_at"]
 SORT_COLUMNS: dict[str, InstrumentedAttribute[datetime]] = {
@@ -119,11 +119,13 @@ def _latest_active_id_statement() -> Select[uuid.UUID]:
     queue, and a burst of accepted requests leaves thousands pending (docs/benchmarks.md,
     item 6). Built once: constructing it per call cost several times its execution.
     """
-    jobs = cast(Table, BackgroundJob.__table__)  # Core: the ORM's execution path costs more
     newest_per_status = [
-        select(jobs.c.id)
-        .where(jobs.c.queue_key == bindparam("queue_key"), jobs.c.status == status)
-        .order_by(jobs.c.id.desc())
+        select(background_jobs.c.id)
+        .where(
+            background_jobs.c.queue_key == bindparam("queue_key"),
+            background_jobs.c.status == status,
+        )
+        .order_by(background_jobs.c.id.desc())
         .limit(1)
         .subquery()
         for status in ACTIVE_STATUSES

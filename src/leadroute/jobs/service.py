@@ -2,9 +2,9 @@
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -13,7 +13,13 @@ from leadroute.ids import new_id
 from leadroute.jobs.dialect import database_now, lock_queue
 from leadroute.jobs.kinds import JobRegistry
 from leadroute.jobs.lifecycle import finish_job
-from leadroute.jobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, BackgroundJob, JobStatus
+from leadroute.jobs.models import (
+    ACTIVE_STATUSES,
+    FINISHED_STATUSES,
+    BackgroundJob,
+    JobStatus,
+    background_jobs,
+)
 from leadroute.jobs.repository import JobFilters, JobOrder, JobRepository, latest_active_id
 
 # Statuses in which a worker may be inside a chunk: a cancel is a request it acts on.
@@ -81,8 +87,7 @@ def enqueue_job(
     return job
 
 
-JOBS = cast(Table, BackgroundJob.__table__)
-INSERT_JOB = insert(JOBS)
+INSERT_JOB = insert(background_jobs)
 
 
 def _insert_job_at_queue_end() -> ReturningInsert[tuple[uuid.UUID]]:
@@ -92,19 +97,23 @@ def _insert_job_at_queue_end() -> ReturningInsert[tuple[uuid.UUID]]:
     jobs. Checking that inside the INSERT saves the accepting request a statement under the
     queue's lock (``latest_active_id`` is read only when the check fails). Built once.
     """
-    names = [column.name for column in JOBS.columns]
+    names = [column.name for column in background_jobs.columns]
     later_active_job = (
-        select(JOBS.c.id)
+        select(background_jobs.c.id)
         .where(
-            JOBS.c.queue_key == bindparam("queue_key"),
-            JOBS.c.status.in_(ACTIVE_STATUSES),
-            JOBS.c.id >= bindparam("id"),
+            background_jobs.c.queue_key == bindparam("queue_key"),
+            background_jobs.c.status.in_(ACTIVE_STATUSES),
+            background_jobs.c.id >= bindparam("id"),
         )
         .exists()
     )
-    values = select(*(bindparam(name, type_=JOBS.c[name].type) for name in names))
+    values = select(*(bindparam(name, type_=background_jobs.c[name].type) for name in names))
     # RETURNING says whether the row went in (psycopg reports no rowcount for this form).
-    return insert(JOBS).from_select(names, values.where(~later_active_job)).returning(JOBS.c.id)
+    return (
+        insert(background_jobs)
+        .from_select(names, values.where(~later_active_job))
+        .returning(background_jobs.c.id)
+    )
 
 
 INSERT_JOB_AT_QUEUE_END = _insert_job_at_queue_end()

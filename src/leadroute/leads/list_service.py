@@ -6,14 +6,14 @@ already scoped to the caller's workspace and means exactly what bulk-assign and 
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pydantic import Field
-from sqlalchemy import Table, and_, delete, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
 
 from leadroute.errors import BadRequest
-from leadroute.leads.models import Lead
+from leadroute.leads.models import Lead, leads
 from leadroute.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, fetch_record_page
 from leadroute.schemas import RequestModel, WireModel
 from leadroute.selection import (
@@ -62,7 +62,6 @@ def list_leads(
     among the selected leads with that email. Leads without an email are all kept.
     """
     resolved = resolve_selection(session, workspace_id, body)
-    leads = cast(Table, Lead.__table__)
     statement = select(leads).where(resolved.where())
     if body.distinct_contacts:
         statement = statement.where(distinct_contacts(resolved))

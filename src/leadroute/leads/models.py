@@ -1,8 +1,8 @@
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, func, literal_column
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Table, func, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
@@ -126,3 +126,6 @@ Index("ix_leads_workspace_id_lt_interest_status", Lead.workspace_id, Lead.lt_int
 Index("ix_leads_workspace_id_verification_status", Lead.workspace_id, Lead.verification_status)
 # Expression indexes (lower(email), and the trigram index over search_text on PostgreSQL)
 # are created by migration 0002: autogenerate cannot compare them.
+
+# The table behind ``Lead``, for Core statements: bulk SQL, and pages read as plain records.
+leads = cast(Table, Lead.__table__)

@@ -6,11 +6,10 @@ one multi-row INSERT), committing the cursor with it.
 """
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Table,
     and_,
     exists,
     func,
@@ -27,11 +26,10 @@ from leadroute.assignment.walk import LeadWalk
 from leadroute.ids import new_id, utcnow
 from leadroute.jobs.kinds import ChunkOutcome
 from leadroute.jobs.models import BackgroundJob
-from leadroute.leads.models import Lead
+from leadroute.leads.models import Lead, leads
 from leadroute.selection import ResolvedSelection
 
 MOVE_LEADS = "move-leads"
-leads = cast(Table, Lead.__table__)
 
 # Columns a copy does not take from its original.
 NOT_COPIED = frozenset({"id", "campaign", "list_id", "timestamp_created", "timestamp_updated"})
