@@ -41,11 +41,10 @@ class UserRepository:
         return self.session.scalar(select(User).where(User.email == normalized_email))
 
 
-# Built once (every bulk-assign checks its users): constructing a statement per call costs
-# more than running it. The workspace id's type is explicit: a foreign-key column's type is
-# only known once its target table is, after this module is imported.
-# Core columns, not the ORM entity's: an ORM select goes through the ORM's execution
-# path (compile state, loading) even for one column, a cost every bulk-assign pays.
+# Built once, of Core columns (every bulk-assign checks its users): constructing a statement
+# per call costs more than running it, and an ORM select goes through the ORM's execution
+# path even for one column. The workspace id's type is explicit: a foreign-key column's
+# type is only known once its target table is, after this module is imported.
 _members = cast(Table, WorkspaceMember.__table__)
 MEMBER_USER_IDS = select(_members.c.user_id).where(
     _members.c.workspace_id == bindparam("workspace_id", type_=Uuid()),
