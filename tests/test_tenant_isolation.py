@@ -23,6 +23,7 @@ from sqlalchemy import Table, select
 
 from leadroute.db.session import Database
 from leadroute.jobs.models import BackgroundJob
+from leadroute.leads.models import Lead
 from leadroute.models import Base
 from leadroute.settings import Settings
 from tests.conftest import WorkspaceClient
@@ -205,11 +206,13 @@ def build_tenant(
 def tenant_rows(db: Database, workspace_id: str) -> dict[str, list[dict[str, Any]]]:
     """Every row of the workspace, table by table, in primary key order.
 
-    A table must say how it belongs to a workspace (a ``workspace_id``, or a ``job_id`` of
-    a workspace's job); a new table that does neither fails here until it is placed.
+    A table must say how it belongs to a workspace (a ``workspace_id``, a ``job_id`` of a
+    workspace's job, or a ``lead_id`` of a workspace's lead); a new table that does none of
+    these fails here until it is placed.
     """
     workspace = uuid.UUID(workspace_id)
     jobs = select(BackgroundJob.id).where(BackgroundJob.workspace_id == workspace)
+    leads = select(Lead.id).where(Lead.workspace_id == workspace)
     snapshot: dict[str, list[dict[str, Any]]] = {}
     with db.read_sessions() as session:
         for table in Base.metadata.sorted_tables:
@@ -222,6 +225,8 @@ def tenant_rows(db: Database, workspace_id: str) -> dict[str, list[dict[str, Any
                 statement = statement.where(table.c.id == workspace)
             elif "job_id" in table.c:
                 statement = statement.where(table.c.job_id.in_(jobs))
+            elif "lead_id" in table.c:
+                statement = statement.where(table.c.lead_id.in_(leads))
             else:
                 raise AssertionError(f"table {table.name}: which workspace does a row belong to?")
             snapshot[table.name] = [dict(row) for row in session.execute(statement).mappings()]

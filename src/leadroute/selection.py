@@ -50,7 +50,7 @@ from leadroute.errors import NotFound
 from leadroute.ids import utcnow
 from leadroute.lead_labels.models import LeadLabel
 from leadroute.lead_lists.models import LeadList
-from leadroute.leads.models import SEARCH_SEPARATOR, Lead, search_text
+from leadroute.leads.models import SEARCH_SEPARATOR, Lead, lead_search
 from leadroute.members.repository import MemberRepository
 from leadroute.schemas import RequestModel
 from leadroute.search import like_pattern
@@ -381,7 +381,10 @@ def selection_predicates(
     predicates: list[ColumnElement[bool]] = []
     if selection.search:
         term = selection.search.replace(SEARCH_SEPARATOR, "")
-        predicates.append(search_text(lead).like(like_pattern(term), escape="\\"))
+        matching = select(lead_search.c.lead_id).where(
+            lead_search.c.search_text.like(like_pattern(term), escape="\\")
+        )
+        predicates.append(lead.id.in_(matching))
     if selection.filter is not None:
         predicates.append(FILTERS[selection.filter](lead, workspace_id))
     predicates += _membership(lead.campaign, selection.campaign, selection.in_campaign)

@@ -2,10 +2,8 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, Table, func, literal_column
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.sql.functions import FunctionElement
 
 from leadroute.db.base import Base
 from leadroute.ids import new_id, utcnow
@@ -81,40 +79,24 @@ class Lead(Base):
 SEARCH_SEPARATOR = "\x1f"
 
 
-def search_text(lead: type[Lead] = Lead) -> ColumnElement[str]:
-    """``lower(first_name || ' ' || last_name || SEP || email)``: one expression to search.
-
-    A case-insensitive substring of it is a substring of the first name, the last name, the
-    email or "first last", which is what ``search`` means. PostgreSQL indexes it with a
-    trigram GIN index, so ``search`` is an index lookup there.
-    """
-    # Constants are inlined, not bound: a prepared statement's generic plan must still see
-    # the very expression the trigram index was built on (migration 0002).
-    empty = literal_column("''", String)
-    return func.lower(
-        func.coalesce(lead.first_name, empty)
-        + literal_column("' '", String)
-        + func.coalesce(lead.last_name, empty)
-        + UnitSeparator()
-        + func.coalesce(lead.email, empty)
-    )
-
-
-class UnitSeparator(FunctionElement[str]):
-    """The character ``chr(31)``, spelled the way each database spells it."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(UnitSeparator)
-def _unit_separator_sqlite(element: UnitSeparator, compiler: Any, **kw: Any) -> str:
-    return "char(31)"
-
-
-@compiles(UnitSeparator, "postgresql")
-def _unit_separator_postgresql(element: UnitSeparator, compiler: Any, **kw: Any) -> str:
-    return "chr(31)"
+# Each lead's search text, ``lower(first_name || ' ' || last_name || SEP || email)``, kept
+# by triggers (migration 0003). A case-insensitive substring of it is a substring of the
+# first name, the last name, the email or "first last", which is what ``search`` means;
+# PostgreSQL indexes it with a trigram GIN index, so ``search`` is an index lookup there.
+# It is a table of its own so that updating a lead's other columns (an assignment) never
+# writes the GIN index again: PostgreSQL gives an updated row new entries in every index of
+# its table (docs/benchmarks.md).
+lead_search = Table(
+    "lead_search",
+    Base.metadata,
+    Column(
+        "lead_id",
+        Uuid(),
+        ForeignKey("leads.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("search_text", Text(), nullable=False),
+)
 
 
 Index("ix_leads_workspace_id_id", Lead.workspace_id, Lead.id)
@@ -124,8 +106,8 @@ Index("ix_leads_workspace_id_list_id_id", Lead.workspace_id, Lead.list_id, Lead.
 Index("ix_leads_workspace_id_status", Lead.workspace_id, Lead.status)
 Index("ix_leads_workspace_id_lt_interest_status", Lead.workspace_id, Lead.lt_interest_status)
 Index("ix_leads_workspace_id_verification_status", Lead.workspace_id, Lead.verification_status)
-# Expression indexes (lower(email), and the trigram index over search_text on PostgreSQL)
-# are created by migration 0002: autogenerate cannot compare them.
+# Expression and operator-class indexes (lower(email) in migration 0002, the trigram index of
+# lead_search on PostgreSQL in 0003) are created by hand: autogenerate cannot compare them.
 
 # The table behind ``Lead``, for Core statements: bulk SQL, and pages read as plain records.
 leads = cast(Table, Lead.__table__)
