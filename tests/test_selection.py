@@ -592,9 +592,12 @@ def test_search_compiles_to_a_lookup_in_the_search_table() -> None:
     resolved = ResolvedSelection(
         workspace_id=uuid.uuid4(), selection=LeadSelection(search="Ann"), now=NOW
     )
-    sql = str(resolved.where().compile(dialect=postgresql.dialect()))
-    assert "leads.id IN (SELECT lead_search.lead_id" in sql
-    assert "WHERE lead_search.search_text LIKE %(" in sql
+    sql = str(select(Lead.id).where(resolved.where()).compile(dialect=postgresql.dialect()))
+    # Correlated to the outer lead: the subquery reads lead_search alone.
+    assert (
+        "EXISTS (SELECT lead_search.lead_id \nFROM lead_search \n"
+        "WHERE lead_search.lead_id = leads.id AND lead_search.search_text LIKE %("
+    ) in sql
     assert "first_name" not in sql
 
 

@@ -381,10 +381,14 @@ def selection_predicates(
     predicates: list[ColumnElement[bool]] = []
     if selection.search:
         term = selection.search.replace(SEARCH_SEPARATOR, "")
+        # EXISTS, not IN: SQLite then walks the leads in id order and stops at a full page,
+        # where IN would first scan every search text (for "a" over 1M leads, 759 ms against
+        # 0.4 ms); PostgreSQL plans either as a semi-join, by the trigram index or not.
         matching = select(lead_search.c.lead_id).where(
-            lead_search.c.search_text.like(like_pattern(term), escape="\\")
+            lead_search.c.lead_id == lead.id,
+            lead_search.c.search_text.like(like_pattern(term), escape="\\"),
         )
-        predicates.append(lead.id.in_(matching))
+        predicates.append(matching.correlate_except(lead_search).exists())
     if selection.filter is not None:
         predicates.append(FILTERS[selection.filter](lead, workspace_id))
     predicates += _membership(lead.campaign, selection.campaign, selection.in_campaign)
