@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import weakref
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy import select, text
 from leadroute.db.engine import create_db_engine
 from leadroute.db.session import Database
 from leadroute.db.write_lock import FairLock
+from leadroute.ids import format_timestamp
 from leadroute.models import Base
 from leadroute.runtime import freeze_startup_objects
 from leadroute.settings import Settings
@@ -279,3 +281,19 @@ def test_a_read_sent_as_post_does_not_wait_for_the_sqlite_write_lock(
         writer.close()
     assert listed.status_code == 200, listed.text
     assert elapsed < 1.0
+
+
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        (datetime(2026, 11, 28, 8, 40, 18, 123456, tzinfo=UTC), "2026-11-28T08:40:18.123Z"),
+        (datetime(2026, 11, 28, 8, 40, 18, 999999), "2026-11-28T08:40:18.999Z"),  # naive: UTC
+        (
+            datetime(2026, 11, 28, 10, 40, 18, tzinfo=timezone(timedelta(hours=2))),
+            "2026-11-28T08:40:18.000Z",
+        ),
+        (datetime(999, 1, 2, 3, 4, 5, 6000, tzinfo=UTC), "0999-01-02T03:04:05.006Z"),
+    ],
+)
+def test_timestamps_go_out_as_utc_iso_8601_with_milliseconds(value: datetime, wire: str) -> None:
+    assert format_timestamp(value) == wire

@@ -16,8 +16,11 @@ def utcnow() -> datetime:
 
 
 def format_timestamp(value: datetime) -> str:
-    """ISO-8601 UTC with milliseconds and ``Z``, e.g. ``2026-11-28T08:40:18.123Z``."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    """ISO-8601 UTC with milliseconds and ``Z``, e.g. ``2026-11-28T08:40:18.123Z``.
+
+    A naive value is taken as UTC. Called for every timestamp of every response (a page of
+    100 leads has hundreds), so it uses ``isoformat``, in C, not ``strftime``.
+    """
+    if value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"
