@@ -1,11 +1,14 @@
 """The job engine: claiming, leases and fencing, the reaper, retries, serial queues, cancel,
 shutdown, finish listeners. Driven by the test-only counting kind (tests/counting_job.py)."""
 
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -548,3 +551,42 @@ def _latest_active_checker(db: Database) -> Callable[[str, uuid.UUID | None], No
             assert latest_active_id(session, queue_key) == expected
 
     return check
+
+
+ENQUEUE_BEFORE_THE_OTHER_MODELS = """
+import sys
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+import leadroute.jobs.service as jobs  # first: `workspaces` is not declared yet
+from leadroute.db.engine import create_db_engine
+from leadroute.db.migrate import upgrade_database
+from leadroute.settings import Settings
+from leadroute.workspaces.service import create_workspace
+
+engine = create_db_engine(Settings(database_url=sys.argv[1]))
+upgrade_database(engine)
+with Session(engine) as session, session.begin():
+    workspace = create_workspace(session, name="w", owner_email="o@w.test").workspace_id
+    jobs.enqueue_job(
+        session, workspace_id=workspace, user_id=None, type="t", entity_type="workspace",
+        entity_id=None, data={}, state={}, queue_key="q",
+    )
+with engine.connect() as connection:
+    stored = connection.execute(select(jobs.background_jobs.c.workspace_id)).scalar_one()
+print(stored == workspace)
+"""
+
+
+def test_a_queued_job_can_be_enqueued_by_a_process_that_imported_the_jobs_first(
+    tmp_path: Path,
+) -> None:
+    """Statements built on import would type a foreign key column before its table exists
+    (``workspace_id`` untyped, a UUID object handed to SQLite as is): built at first use."""
+    done = subprocess.run(
+        [sys.executable, "-c", ENQUEUE_BEFORE_THE_OTHER_MODELS, f"sqlite:///{tmp_path}/w.db"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True"
