@@ -18,14 +18,16 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from fastapi import FastAPI
 from sqlalchemy import select, text
 
+from leadroute.db.checkpoint import WalCheckpointer
 from leadroute.db.engine import create_db_engine
 from leadroute.db.session import Database
 from leadroute.db.write_lock import FairLock
 from leadroute.ids import format_timestamp
 from leadroute.models import Base
-from leadroute.runtime import freeze_startup_objects
+from leadroute.runtime import freeze_startup_objects, serve_hooks, wal_checkpointer
 from leadroute.settings import Settings
 
 
@@ -297,3 +299,76 @@ def test_a_read_sent_as_post_does_not_wait_for_the_sqlite_write_lock(
 )
 def test_timestamps_go_out_as_utc_iso_8601_with_milliseconds(value: datetime, wire: str) -> None:
     assert format_timestamp(value) == wire
+
+
+def test_sqlite_commits_checkpoint_only_past_the_configured_log_size(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/wal.db")
+    database = Database(create_db_engine(settings))
+    with database.engine.connect() as connection:
+        pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        connection.rollback()
+    assert pages == settings.sqlite_wal_autocheckpoint_pages == 16_384
+    database.dispose()
+
+
+def _fill_log(database: Database, rows: int) -> None:
+    with database.write_sessions() as session:
+        session.execute(text("CREATE TABLE IF NOT EXISTS filler (body TEXT)"))
+        session.execute(
+            text("INSERT INTO filler (body) VALUES (:body)"), [{"body": "x" * 2000}] * rows
+        )
+        session.commit()
+
+
+def test_the_checkpointer_copies_the_log_back_without_waiting_for_a_writer(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/wal.db")
+    database = Database(create_db_engine(settings))
+    _fill_log(database, 500)  # ~1 MB: under the threshold, so no commit checkpointed it
+    file_before = (tmp_path / "wal.db").stat().st_size
+    writer = sqlite3.connect(f"{tmp_path}/wal.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a writer holds the lock throughout
+    started = time.monotonic()
+    busy, frames, checkpointed = WalCheckpointer(database.engine, 1.0).checkpoint()
+    assert time.monotonic() - started < 1.0
+    writer.execute("ROLLBACK")
+    writer.close()
+    assert (busy, checkpointed) == (0, frames)
+    assert frames > 200
+    assert (tmp_path / "wal.db").stat().st_size > file_before + 900_000
+    database.dispose()
+
+
+def test_serve_runs_the_checkpointer_thread_with_the_app_on_sqlite(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/wal.db",
+        embedded_workers=0,
+        sqlite_checkpoint_interval_seconds=0.05,
+    )
+    database = Database(create_db_engine(settings))
+    _fill_log(database, 500)
+    file_before = (tmp_path / "wal.db").stat().st_size
+    start, stop = serve_hooks(settings, database)
+    assert start is not None
+    assert stop is not None
+    app = FastAPI()
+    start(app)
+    running = [thread.name for thread in threading.enumerate()]
+    deadline = time.monotonic() + 5
+    while (tmp_path / "wal.db").stat().st_size <= file_before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop(app)
+    assert "sqlite-wal-checkpointer" in running
+    assert "sqlite-wal-checkpointer" not in [thread.name for thread in threading.enumerate()]
+    assert (tmp_path / "wal.db").stat().st_size > file_before + 900_000
+    database.dispose()
+
+
+def test_there_is_no_checkpointer_on_postgresql_or_when_turned_off() -> None:
+    database = Database(create_db_engine(Settings(database_url="sqlite://")))
+    off = Settings(database_url="sqlite:///x.db", sqlite_checkpoint_interval_seconds=0)
+    postgres = Settings(database_url="postgresql+psycopg://u@h/db")
+    assert wal_checkpointer(off, database) is None
+    assert wal_checkpointer(postgres, database) is None
+    database.dispose()

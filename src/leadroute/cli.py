@@ -97,7 +97,7 @@ def serve(
     import uvicorn
 
     from leadroute.app import create_app
-    from leadroute.runtime import embedded_worker_hooks, freeze_startup_objects
+    from leadroute.runtime import freeze_startup_objects, serve_hooks
 
     settings = Settings()
     if workers is not None:
@@ -105,7 +105,7 @@ def serve(
     database = open_database(settings)
     upgrade_database(database.engine)
     bootstrap_default_workspace(database)
-    start, stop = embedded_worker_hooks(settings, database)
+    start, stop = serve_hooks(settings, database)
     application = create_app(settings, database=database, on_startup=start, on_shutdown=stop)
     freeze_startup_objects()
     uvicorn.run(application, host=host, port=port, log_level="info")
@@ -129,7 +129,7 @@ def worker(
     import signal
 
     from leadroute.job_kinds import job_registry
-    from leadroute.runtime import WorkerPool, freeze_startup_objects
+    from leadroute.runtime import WorkerPool, freeze_startup_objects, wal_checkpointer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -144,10 +144,15 @@ def worker(
 
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, request_stop)
+    checkpointer = wal_checkpointer(settings, database)
+    if checkpointer:
+        checkpointer.start()
     pool.start()
     console.print(f"leadroute worker ready: {concurrency} thread(s), pid {os.getpid()}")
     while not pool.stop_event.wait(1.0):
         pass
     pool.join()
+    if checkpointer:
+        checkpointer.stop()
     database.dispose()
     console.print("leadroute worker stopped")

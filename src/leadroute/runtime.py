@@ -9,6 +9,7 @@ import threading
 from fastapi import FastAPI
 
 from leadroute.app import LifecycleHook
+from leadroute.db.checkpoint import WalCheckpointer
 from leadroute.db.session import Database
 from leadroute.job_kinds import job_registry
 from leadroute.jobs.kinds import JobRegistry
@@ -85,6 +86,36 @@ def embedded_worker_hooks(
 
     def stop(_app: FastAPI) -> None:
         pool.stop()
+
+    return start, stop
+
+
+def wal_checkpointer(settings: Settings, database: Database) -> WalCheckpointer | None:
+    """The thread that checkpoints SQLite's log for this process (None: not SQLite, or off)."""
+    if not settings.is_sqlite or settings.sqlite_checkpoint_interval_seconds == 0:
+        return None
+    return WalCheckpointer(database.engine, settings.sqlite_checkpoint_interval_seconds)
+
+
+def serve_hooks(
+    settings: Settings, database: Database
+) -> tuple[LifecycleHook | None, LifecycleHook | None]:
+    """What ``leadroute serve`` runs beside the API: embedded workers and, on SQLite, the
+    WAL checkpointer; started and stopped with the app."""
+    start_workers, stop_workers = embedded_worker_hooks(settings, database)
+    checkpointer = wal_checkpointer(settings, database)
+    if checkpointer is None:
+        return start_workers, stop_workers
+
+    def start(app: FastAPI) -> None:
+        checkpointer.start()
+        if start_workers:
+            start_workers(app)
+
+    def stop(app: FastAPI) -> None:
+        if stop_workers:
+            stop_workers(app)
+        checkpointer.stop()
 
     return start, stop
 

@@ -14,6 +14,13 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./leadroute.db"
     # SQLite waits this long for the write lock before giving up with "database is locked".
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    # A commit that takes SQLite's write-ahead log past this many pages (4 KiB each) copies
+    # the log back into the database itself (a checkpoint); SQLite's own default is 1,000.
+    # `serve` and `worker` checkpoint in a thread of their own every
+    # `sqlite_checkpoint_interval_seconds` (0: they leave it to the commits), which keeps
+    # the log far below this, so commits rarely pay for it (leadroute.db.checkpoint).
+    sqlite_wal_autocheckpoint_pages: int = Field(default=16_384, ge=0)
+    sqlite_checkpoint_interval_seconds: float = Field(default=0.25, ge=0)
 
     # Embedded job workers started by `leadroute serve` (0 disables them).
     embedded_workers: int = Field(default=1, ge=0)

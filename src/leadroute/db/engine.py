@@ -60,6 +60,7 @@ def _create_sqlite_engine(url: URL, settings: Settings, **engine_options: Any) -
         cursor.execute(f"PRAGMA busy_timeout={settings.sqlite_busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={settings.sqlite_wal_autocheckpoint_pages}")
         # A bulk job's chunk (10,000 leads) reads and rewrites ~10 MB of table and index
         # pages; with SQLite's default 2 MB page cache it re-reads and spills them several
         # times per chunk (docs/benchmarks.md). The cache grows only as pages are used, so
