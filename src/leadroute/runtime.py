@@ -1,4 +1,5 @@
-"""Job worker threads: inside `leadroute serve` (embedded) and in `leadroute worker`."""
+"""What `leadroute serve` and `leadroute worker` run beside their main loop: job worker
+threads, SQLite's WAL checkpointer, and the start-up freeze of the garbage collector."""
 
 import gc
 import logging

@@ -6,9 +6,10 @@ Revises: 0002
 Why: PostgreSQL updates a row by writing a new version of it, and unless the update is
 "HOT" (no indexed column changed) the new version gets a new entry in every index of the
 table. An assignment changes ``assigned_to``, which is indexed, so each lead it changed also
-got its ~40 trigrams written again into the GIN index of migration 0002: about 40% of a
-bulk assignment's time (docs/benchmarks.md). Here the text lives in ``lead_search``, which
-is written only when a lead is inserted or its name or email changes.
+got its ~40 trigrams written again into the GIN index of migration 0002: at 1M leads the
+round-robin floor took 95.6 us per lead with it and 66.7 us without (-30%). Here the text
+lives in ``lead_search``, which is written only when a lead is inserted or its name or
+email changes.
 
 Triggers keep it, so every way a lead is written (the ORM, bulk SQL, an import) keeps it
 too. PostgreSQL inserts a statement's new leads in one set-based statement (a transition
