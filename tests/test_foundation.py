@@ -19,7 +19,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi import FastAPI
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from leadroute.db.checkpoint import WalCheckpointer
 from leadroute.db.engine import create_db_engine
@@ -107,6 +107,48 @@ def test_the_fair_lock_serves_writers_in_arrival_order() -> None:
     assert order == [0, 1, 2, 3, 4]
     assert lock.acquire(timeout=0.1)
     lock.release()
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback"])
+def test_the_next_sqlite_writer_is_let_in_only_once_the_transaction_has_ended(
+    tmp_path: Path, end: str
+) -> None:
+    """A writer handed the queue must find SQLite's lock free: if it were let in before the
+    COMMIT (or ROLLBACK) ran, it would sleep in SQLite's busy handler while the database
+    sat idle. Here its busy timeout is 0, so a too-early handover fails it outright."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/queue.db")
+    database = Database(create_db_engine(settings))
+    first_is_ending = threading.Event()
+
+    @event.listens_for(database.engine, end)
+    def slow_end(_connection: Any) -> None:
+        # SQLAlchemy calls this just before it sends the COMMIT / ROLLBACK.
+        if not first_is_ending.is_set():
+            first_is_ending.set()
+            time.sleep(0.3)
+
+    outcome: list[object] = []
+
+    def second_writer() -> None:
+        with database.engine.connect() as connection:
+            connection.connection.driver_connection.execute("PRAGMA busy_timeout=0")
+            first_is_ending.wait(10)
+            try:
+                connection.execute(text("SELECT 1"))  # BEGIN IMMEDIATE, after the queue
+                outcome.append("got the lock")
+            except Exception as error:
+                outcome.append(error)
+            connection.rollback()
+
+    with database.engine.connect() as first:
+        first.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: holds the queue and the lock
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        first.commit() if end == "commit" else first.rollback()
+    event.remove(database.engine, end, slow_end)
+    thread.join(timeout=10)
+    assert outcome == ["got the lock"]
+    database.dispose()
 
 
 def test_a_waiter_that_times_out_leaves_the_queue() -> None:
