@@ -63,11 +63,12 @@ def bulk_assign_leads(
         # A preview writes nothing, so a key has nothing to remember: it is ignored.
         preview = service.preview(body)
         return JSONResponse(preview.model_dump(mode="json"), status_code=200)
-    fingerprint = request_fingerprint(
-        "bulk-assign", body.model_dump(mode="json", exclude_unset=True, exclude={"dry_run"})
-    )
     job_id = IdempotencyKeys(session, caller.workspace_id).job_for(
-        key, fingerprint, lambda: service.accept(body).id
+        key,
+        lambda: request_fingerprint(
+            "bulk-assign", body.model_dump(mode="json", exclude_unset=True, exclude={"dry_run"})
+        ),
+        lambda: service.accept(body).id,
     )
     # A ready response: a returned model would be validated in a second hop through the
     # thread pool, a noticeable share of this endpoint's cost at hundreds of requests a second.

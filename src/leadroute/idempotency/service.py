@@ -60,12 +60,21 @@ class IdempotencyKeys:
         self.keys = IdempotencyKeyRepository(session, workspace_id)
 
     def job_for(
-        self, key: str | None, fingerprint: str, start_job: Callable[[], uuid.UUID]
+        self,
+        key: str | None,
+        fingerprint_of_request: Callable[[], str],
+        start_job: Callable[[], uuid.UUID],
     ) -> uuid.UUID:
-        """The job of the request ``fingerprint``: started now by ``start_job`` (in this
-        transaction), or the one an earlier request with ``key`` started."""
+        """The job of this request: started now by ``start_job`` (in this transaction), or
+        the one an earlier request with ``key`` and the same fingerprint started.
+
+        The fingerprint is computed only for a request with a key: without one there is
+        nothing to compare, and a body's canonical JSON and hash are a few per cent of an
+        accept's CPU.
+        """
         if key is None:
             return start_job()
+        fingerprint = fingerprint_of_request()
         now = database_now(self.session)
         self.keys.forget_older_than(now - KEY_LIFETIME)
         if self.keys.claim(key, fingerprint, now=now):
