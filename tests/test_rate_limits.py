@@ -18,13 +18,15 @@ import pytest
 import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from limits.storage import RedisStorage
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
 
 from leadroute.app import create_app
 from leadroute.db.session import Database
 from leadroute.lead_lists.models import LeadList
-from leadroute.rate_limits import WorkspaceRateLimiter, build_rate_limiter
+from leadroute.rate_limits import InProcessMovingWindows, WorkspaceRateLimiter, build_rate_limiter
 from leadroute.settings import Settings
 from tests.conftest import WorkspaceClient, make_workspace
 from tests.test_auth import ENDPOINTS, key_clients
@@ -119,7 +121,7 @@ def test_the_limits_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatc
 
     assert limiter is not None
     assert [item.amount for item in limiter.limits] == [7, 70]
-    assert isinstance(limiter.storage, RedisStorage)
+    assert isinstance(limiter.redis, RedisStorage)
 
 
 def test_disabled_rate_limits_let_every_request_through(
@@ -330,7 +332,7 @@ def test_redis_is_tried_again_after_an_outage(
 
     with monkeypatch.context() as patch:
         patch.setattr(
-            limiter.storage,
+            limiter.redis,
             "acquire_entry",
             lambda *args, **kwargs: (_ for _ in ()).throw(redis.ConnectionError("down")),
         )
@@ -344,3 +346,60 @@ def test_redis_is_tried_again_after_an_outage(
     assert counted_in_redis() == 1
     limiter.close()
     stored.close()
+
+
+# --- the in-process counts ---------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_in_process_windows_follow_the_moving_window_rule() -> None:
+    clock = FakeClock()
+    windows = InProcessMovingWindows(clock)
+    per_second = RateLimitItemPerSecond(3, namespace="workspace")
+
+    for offset in (0.0, 0.2, 0.4):
+        clock.now = 1_000_000.0 + offset
+        assert windows.hit(per_second, "w")
+    clock.now = 1_000_000.9
+    assert not windows.hit(per_second, "w")  # 3 in the last second already
+    assert windows.hit(per_second, "other")  # another workspace, another window
+    reset, remaining = windows.get_window_stats(per_second, "w")
+    assert (reset, remaining) == (1_000_001.0, 0)  # the oldest leaves at +1 s
+
+    clock.now = 1_000_001.05
+    assert windows.hit(per_second, "w")  # the first one has left (a refusal counted none)
+    assert not windows.hit(per_second, "w")
+    reset, remaining = windows.get_window_stats(per_second, "w")
+    assert (reset, remaining) == (1_000_001.2, 0)
+
+
+def test_in_process_windows_agree_with_limits_memory_storage() -> None:
+    """The same sequence of hits gets the same answers as ``limits``' own in-memory counts."""
+    ours = InProcessMovingWindows()
+    theirs = MovingWindowRateLimiter(MemoryStorage())
+    per_minute = RateLimitItemPerMinute(5, namespace="workspace")
+    for _ in range(8):
+        assert ours.hit(per_minute, "w") == theirs.hit(per_minute, "w")
+        assert ours.get_window_stats(per_minute, "w").remaining == (
+            theirs.get_window_stats(per_minute, "w").remaining
+        )
+
+
+def test_in_process_windows_forget_workspaces_that_stopped_calling() -> None:
+    clock = FakeClock()
+    windows = InProcessMovingWindows(clock)
+    per_minute = RateLimitItemPerMinute(100, namespace="workspace")
+    for number in range(50):
+        assert windows.hit(per_minute, f"idle-{number}")
+    assert len(windows) == 50
+
+    clock.now += InProcessMovingWindows.SWEEP_SECONDS + 61
+    assert windows.hit(per_minute, "busy")
+    assert len(windows) == 1

@@ -5,8 +5,8 @@ authenticated (``leadroute.auth.dependencies.authenticate``), so only requests t
 workspace are counted; a request over the limit is answered 429 in the error envelope with
 ``Retry-After`` (whole seconds, at least 1) and ``X-RateLimit-Limit``/``-Remaining``/``-Reset``.
 
-Counters live in the process (``limits``' ``MemoryStorage``) or, when ``LEADROUTE_REDIS_URL``
-is set, in Redis, so every API process behind a load balancer shares them.
+Counters live in the process (:class:`InProcessMovingWindows`) or, when ``LEADROUTE_REDIS_URL``
+is set, in Redis through ``limits``, so every API process behind a load balancer shares them.
 
 Decisions where the contract is silent:
 
@@ -34,19 +34,21 @@ import math
 import threading
 import time
 import uuid
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import (
-    MemoryStorage,
     MovingWindowSupport,
     RedisStorage,
     Storage,
     storage_from_string,
 )
 from limits.strategies import MovingWindowRateLimiter
+from limits.util import WindowStats
 from redis.exceptions import RedisError
 
 from leadroute.errors import TooManyRequests
@@ -85,10 +87,79 @@ class Refusal:
         )
 
 
-class WorkspaceRateLimiter:
-    """The per-second and per-minute budgets of each workspace, in one storage.
+class WindowCounter(Protocol):
+    """What counts one window: ``limits``' moving-window strategy, or this process's own."""
 
-    ``fallback`` (per-process counters) takes over while ``storage`` (Redis) fails.
+    def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool: ...
+
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats: ...
+
+
+class InProcessMovingWindows:
+    """``limits``' moving-window rule, counted in this process: a deque of times per window.
+
+    The same keys, windows and answers as ``MovingWindowRateLimiter`` over ``limits``'
+    ``MemoryStorage``, which does it with a list grown at its front (a copy of the whole
+    window per request) and a thread started every 10 ms to drop expired entries. At 300
+    requests a second that cost the API process about 0.1 ms per request (measured with
+    rate limits on and off, docs/benchmarks.md). Here a request drops its window's expired
+    times from the left and appends its own; windows left idle are forgotten every
+    ``SWEEP_SECONDS``, so a workspace that stopped calling holds no memory.
+    """
+
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._windows: dict[str, tuple[int, deque[float]]] = {}
+        self._lock = threading.Lock()
+        self._next_sweep = clock() + self.SWEEP_SECONDS
+
+    def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
+        now = self._clock()
+        expiry = item.get_expiry()
+        with self._lock:
+            if now >= self._next_sweep:
+                self._sweep(now)
+            times = self._current(item.key_for(*identifiers), expiry, now)
+            if len(times) + cost > item.amount:
+                return False
+            times.extend([now] * cost)
+            return True
+
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        """When the window's oldest time leaves it, and what is left of its budget."""
+        now = self._clock()
+        expiry = item.get_expiry()
+        with self._lock:
+            times = self._current(item.key_for(*identifiers), expiry, now)
+            start = times[0] if times else now
+            return WindowStats(start + expiry, item.amount - len(times))
+
+    def __len__(self) -> int:
+        """How many windows are held."""
+        return len(self._windows)
+
+    def _current(self, key: str, expiry: int, now: float) -> deque[float]:
+        """The key's times within ``expiry`` seconds of ``now``, oldest first."""
+        _expiry, times = self._windows.setdefault(key, (expiry, deque()))
+        horizon = now - expiry
+        while times and times[0] < horizon:
+            times.popleft()
+        return times
+
+    def _sweep(self, now: float) -> None:
+        for key, (expiry, times) in list(self._windows.items()):
+            if not times or times[-1] < now - expiry:
+                del self._windows[key]
+        self._next_sweep = now + self.SWEEP_SECONDS
+
+
+class WorkspaceRateLimiter:
+    """The per-second and per-minute budgets of each workspace.
+
+    With ``redis``, the budgets are counted there (shared by every API process), and this
+    process's own counts take over while Redis fails; without it, they are this process's.
     """
 
     def __init__(
@@ -96,8 +167,7 @@ class WorkspaceRateLimiter:
         *,
         per_second: int,
         per_minute: int,
-        storage: Storage,
-        fallback: Storage | None = None,
+        redis: Storage | None = None,
         outage_retry_seconds: float = OUTAGE_RETRY_SECONDS,
     ) -> None:
         # Narrowest window first: see the module docstring.
@@ -105,12 +175,16 @@ class WorkspaceRateLimiter:
             RateLimitItemPerSecond(per_second, namespace="workspace"),
             RateLimitItemPerMinute(per_minute, namespace="workspace"),
         )
-        self.storage = storage
+        self.redis = redis
         # Counting in the process never blocks, so the async auth dependency calls it inline;
         # Redis is network I/O, counted from the thread pool.
-        self.counts_in_process = isinstance(storage, MemoryStorage)
-        self.primary = MovingWindowRateLimiter(storage)
-        self.fallback = MovingWindowRateLimiter(fallback) if fallback is not None else None
+        self.counts_in_process = redis is None
+        self.primary: WindowCounter
+        self.fallback: WindowCounter | None
+        if redis is None:
+            self.primary, self.fallback = InProcessMovingWindows(), None
+        else:
+            self.primary, self.fallback = MovingWindowRateLimiter(redis), InProcessMovingWindows()
         self.outage_retry_seconds = outage_retry_seconds
         self._outage_until = 0.0
         self._lock = threading.Lock()
@@ -133,11 +207,11 @@ class WorkspaceRateLimiter:
 
     def close(self) -> None:
         """Closes the Redis connections (the app's lifespan calls it at shutdown)."""
-        if isinstance(self.storage, RedisStorage):
-            client: Any = self.storage.get_connection()
+        if isinstance(self.redis, RedisStorage):
+            client: Any = self.redis.get_connection()
             client.close()
 
-    def _hit(self, strategy: MovingWindowRateLimiter, workspace: str) -> Refusal | None:
+    def _hit(self, strategy: WindowCounter, workspace: str) -> Refusal | None:
         for limit in self.limits:
             if not strategy.hit(limit, workspace):
                 reset_at, _remaining = strategy.get_window_stats(limit, workspace)
@@ -149,7 +223,7 @@ class WorkspaceRateLimiter:
                 )
         return None
 
-    def _current_strategy(self) -> MovingWindowRateLimiter:
+    def _current_strategy(self) -> WindowCounter:
         if self.fallback is not None and time.monotonic() < self._outage_until:
             return self.fallback
         return self.primary
@@ -192,11 +266,9 @@ def build_rate_limiter(
         return WorkspaceRateLimiter(
             per_second=settings.rate_limit_per_second,
             per_minute=settings.rate_limit_per_minute,
-            storage=storage,
-            fallback=MemoryStorage(),
+            redis=storage,
         )
     return WorkspaceRateLimiter(
         per_second=settings.rate_limit_per_second,
         per_minute=settings.rate_limit_per_minute,
-        storage=MemoryStorage(),
     )
