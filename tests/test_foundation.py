@@ -62,6 +62,41 @@ def test_migrations_create_exactly_the_schema_of_the_models(database: Database) 
     assert version is not None
 
 
+MODEL_MODULES = sorted(
+    f"leadroute.{path.parent.name}.models"
+    for path in Path(__file__).parent.parent.joinpath("src", "leadroute").glob("*/models.py")
+)
+UNTYPED_FOREIGN_KEYS = """
+import sys
+from sqlalchemy.types import NullType
+from leadroute.db.base import Base
+__import__(sys.argv[1])
+print(sorted(
+    f"{table.name}.{column.name}"
+    for table in Base.metadata.tables.values()
+    for column in table.columns
+    if column.foreign_keys and isinstance(column.type, NullType)
+))
+"""
+
+
+@pytest.mark.parametrize("module", MODEL_MODULES)
+def test_every_foreign_key_column_is_typed_where_it_is_declared(module: str) -> None:
+    """Imported alone, before the tables it refers to exist, a model's foreign-key columns
+    already have their type. SQLAlchemy gives an untyped one the type of its target only
+    once that table is declared, so a statement built earlier (at import) typed its bind
+    parameters as nothing, and SQLite was handed a UUID object: a 500."""
+    done = subprocess.run(
+        [sys.executable, "-c", UNTYPED_FOREIGN_KEYS, module],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
 def test_sqlite_runs_in_wal_mode_and_writers_take_the_lock_at_begin(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path}/lock.db", sqlite_busy_timeout_ms=250)
     database = Database(create_db_engine(settings))

@@ -580,8 +580,9 @@ print(stored == workspace)
 def test_a_queued_job_can_be_enqueued_by_a_process_that_imported_the_jobs_first(
     tmp_path: Path,
 ) -> None:
-    """Statements built on import would type a foreign key column before its table exists
-    (``workspace_id`` untyped, a UUID object handed to SQLite as is): built at first use."""
+    """A statement built on import takes its bind types from its columns: a foreign-key
+    column left untyped until its target table is declared would hand SQLite a UUID object
+    as is (a 500). The models type every foreign-key column where they declare it."""
     done = subprocess.run(
         [sys.executable, "-c", ENQUEUE_BEFORE_THE_OTHER_MODELS, f"sqlite:///{tmp_path}/w.db"],
         capture_output=True,

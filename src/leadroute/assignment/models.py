@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import ForeignKey, Index, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadroute.db.base import Base, JsonDocument
@@ -22,7 +22,9 @@ class AssignmentBatch(Base):
     __tablename__ = "assignment_batches"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     job_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
     first_lead_id: Mapped[uuid.UUID] = mapped_column()
     last_lead_id: Mapped[uuid.UUID] = mapped_column()

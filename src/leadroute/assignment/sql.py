@@ -153,7 +153,7 @@ def number_chunk(session: Session, condition: ColumnElement[bool], size: int) ->
 
 HIGH_WATER_MARK = (
     select(leads.c.id)
-    .where(leads.c.workspace_id == bindparam("workspace_id", type_=Uuid()))
+    .where(leads.c.workspace_id == bindparam("workspace_id"))
     .order_by(leads.c.id.desc())
     .limit(1)
 )

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadroute.db.base import Base
@@ -20,12 +20,12 @@ class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+        Uuid(), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
     )
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     job_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("background_jobs.id", ondelete="CASCADE"), default=None
+        Uuid(), ForeignKey("background_jobs.id", ondelete="CASCADE"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

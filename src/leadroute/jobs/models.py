@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, String, Table
+from sqlalchemy import ForeignKey, Index, String, Table, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadroute.db.base import Base
@@ -42,7 +42,9 @@ class BackgroundJob(Base):
     __tablename__ = "background_jobs"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     user_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     type: Mapped[str] = mapped_column(String(64))
     entity_type: Mapped[str] = mapped_column(String(64))

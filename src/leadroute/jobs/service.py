@@ -1,6 +1,5 @@
 """Background jobs: queueing one in the caller's transaction, reading, cancelling."""
 
-import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -76,7 +75,7 @@ def enqueue_job(
     # a caller that changes the job gets an UPDATE, as with a flushed one.
     if queue_key is None:
         session.execute(INSERT_JOB, row)
-    elif session.execute(insert_job_at_queue_end(), row).first() is None:
+    elif session.execute(INSERT_JOB_AT_QUEUE_END, row).first() is None:
         # Rare: an active job of the queue has a larger id (made by another process in the
         # same millisecond, or on a host whose clock runs ahead). Under the queue's lock,
         # every earlier job of the queue has committed, so its largest id is final.
@@ -91,18 +90,13 @@ def enqueue_job(
 INSERT_JOB = insert(background_jobs)
 
 
-@functools.cache
-def insert_job_at_queue_end() -> ReturningInsert[tuple[uuid.UUID]]:
+def _insert_job_at_queue_end() -> ReturningInsert[tuple[uuid.UUID]]:
     """The job row, inserted only if its id sorts after every active job of its queue.
 
     A queue runs in id order, so a new job's id must be the largest of its queue's active
     jobs. Checking that inside the INSERT saves the accepting request a statement under the
-    queue's lock (``latest_active_id`` is read only when the check fails).
-
-    Built once, at the first enqueue, not on import: each value is a bind parameter typed
-    like its column, and a foreign-key column has no type until the table it refers to is
-    declared. Built while ``workspaces`` was not, ``workspace_id`` stayed untyped and SQLite
-    was handed a ``UUID`` object it cannot store.
+    queue's lock (``latest_active_id`` is read only when the check fails). Each value is a
+    bind parameter typed like its column.
     """
     names = [column.name for column in background_jobs.columns]
     later_active_job = (
@@ -121,6 +115,9 @@ def insert_job_at_queue_end() -> ReturningInsert[tuple[uuid.UUID]]:
         .from_select(names, values.where(~later_active_job))
         .returning(background_jobs.c.id)
     )
+
+
+INSERT_JOB_AT_QUEUE_END = _insert_job_at_queue_end()
 
 
 def _id_after(candidate: uuid.UUID, floor: uuid.UUID | None) -> uuid.UUID:

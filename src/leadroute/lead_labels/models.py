@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadroute.db.base import Base
@@ -16,7 +16,7 @@ class LeadLabel(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+        Uuid(), ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
     label: Mapped[str] = mapped_column(String(255))
     interest_status: Mapped[int] = mapped_column()

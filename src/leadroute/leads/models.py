@@ -19,12 +19,14 @@ class Lead(Base):
     __tablename__ = "leads"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     campaign: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="CASCADE"), default=None
+        Uuid(), ForeignKey("campaigns.id", ondelete="CASCADE"), default=None
     )
     list_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("lead_lists.id", ondelete="CASCADE"), default=None
+        Uuid(), ForeignKey("lead_lists.id", ondelete="CASCADE"), default=None
     )
     status: Mapped[int] = mapped_column(default=1)
     email: Mapped[str | None] = mapped_column(String(320), default=None)

@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import cast
 
-from sqlalchemy import Select, Table, Uuid, bindparam, func, or_, select
+from sqlalchemy import Select, Table, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,11 +43,10 @@ class UserRepository:
 
 # Built once, of Core columns (every bulk-assign checks its users): constructing a statement
 # per call costs more than running it, and an ORM select goes through the ORM's execution
-# path even for one column. The workspace id's type is explicit: a foreign-key column's
-# type is only known once its target table is, after this module is imported.
+# path even for one column.
 _members = cast(Table, WorkspaceMember.__table__)
 MEMBER_USER_IDS = select(_members.c.user_id).where(
-    _members.c.workspace_id == bindparam("workspace_id", type_=Uuid()),
+    _members.c.workspace_id == bindparam("workspace_id"),
     _members.c.user_id.in_(bindparam("user_ids", expanding=True)),
 )
 

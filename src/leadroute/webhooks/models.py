@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadroute.db.base import Base, JsonDocument
@@ -32,7 +32,7 @@ class Webhook(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+        Uuid(), ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str | None] = mapped_column(String(255), default=None)
     target_url: Mapped[str] = mapped_column(String(2048))
@@ -53,8 +53,12 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
+    webhook_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("webhooks.id", ondelete="CASCADE")
+    )
     job_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     event: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
