@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 import weakref
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -19,8 +20,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi import FastAPI
-from sqlalchemy import event, select, text
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.engine import make_url
 
+from leadroute.app import create_app
 from leadroute.db.checkpoint import WalCheckpointer
 from leadroute.db.engine import create_db_engine
 from leadroute.db.session import Database
@@ -29,6 +33,7 @@ from leadroute.ids import format_timestamp
 from leadroute.models import Base
 from leadroute.runtime import freeze_startup_objects, serve_hooks, wal_checkpointer
 from leadroute.settings import Settings
+from tests.conftest import WorkspaceClient
 
 
 def test_settings_come_from_leadroute_environment_variables(
@@ -448,4 +453,47 @@ def test_there_is_no_checkpointer_on_postgresql_or_when_turned_off() -> None:
     postgres = Settings(database_url="postgresql+psycopg://u@h/db")
     assert wal_checkpointer(off, database) is None
     assert wal_checkpointer(postgres, database) is None
+    database.dispose()
+
+
+@pytest.mark.engine("postgresql")
+def test_requests_after_the_server_closed_every_pooled_connection_are_answered(
+    workspace: WorkspaceClient, settings: Settings
+) -> None:
+    """A PostgreSQL restart, failover or idle timeout closes the pool's idle connections; the
+    next requests get new ones instead of a 500."""
+    name = f"lr_hangup_{uuid.uuid4().hex[:12]}"
+    url = make_url(settings.database_url).update_query_dict({"application_name": name})
+    database = Database(
+        create_db_engine(settings.model_copy(update={"database_url": url.render_as_string(False)}))
+    )
+    api = TestClient(create_app(settings, database=database), raise_server_exceptions=False)
+    api.headers["Authorization"] = f"Bearer {workspace.api_key}"
+    pooled = [database.engine.connect() for _ in range(4)]
+    for connection in pooled:
+        connection.execute(text("SELECT 1"))
+    for connection in pooled:
+        connection.close()
+    assert database.engine.pool.checkedin() == 4  # type: ignore[attr-defined]
+    admin = create_engine(make_url(settings.database_url), isolation_level="AUTOCOMMIT")
+    backends = "FROM pg_stat_activity WHERE application_name = :name"
+    with admin.connect() as connection:
+        killed = connection.execute(
+            text(f"SELECT count(pg_terminate_backend(pid)) {backends}"), {"name": name}
+        ).scalar_one()
+        assert killed == 4
+        deadline = time.monotonic() + 10
+        while connection.execute(text(f"SELECT count(*) {backends}"), {"name": name}).scalar():
+            assert time.monotonic() < deadline, "the backends did not exit"
+            time.sleep(0.01)
+    admin.dispose()
+
+    statuses = [api.get("/api/v2/workspaces/current").status_code for _ in range(3)]
+    statuses += [
+        api.post("/api/v2/leads", json={"email": f"l{number}@hangup.test"}).status_code
+        for number in range(3)
+    ]
+    assert statuses == [200] * 6
+    created = api.post("/api/v2/leads/list", json={"limit": 10}).json()["items"]
+    assert sorted(lead["email"] for lead in created) == [f"l{n}@hangup.test" for n in range(3)]
     database.dispose()
