@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, literal, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -103,7 +103,9 @@ def _insert_job_at_queue_end() -> ReturningInsert[tuple[uuid.UUID]]:
         select(background_jobs.c.id)
         .where(
             background_jobs.c.queue_key == bindparam("queue_key"),
-            background_jobs.c.status.in_(ACTIVE_STATUSES),
+            # One bound value per status, not an expanding list: SQLAlchemy re-renders an
+            # expanding IN at every execution, about a fifth of this statement's CPU.
+            background_jobs.c.status.in_([literal(status) for status in ACTIVE_STATUSES]),
             background_jobs.c.id >= bindparam("id"),
         )
         .exists()
