@@ -1,12 +1,19 @@
 """POST /api/v2/leads/bulk-assign: validation, distribution, and the job it runs."""
 
+import time
 import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from leadroute.assignment.kind import AssignLeadsKind
+from leadroute.assignment.models import AssignmentRotation
 from leadroute.db.session import Database
+from leadroute.jobs.kinds import ChunkOutcome, JobRegistry
+from leadroute.jobs.models import BackgroundJob
+from leadroute.jobs.worker import run_until_idle
 from leadroute.leads.models import Lead
 from leadroute.settings import Settings
 from tests.conftest import WorkspaceClient
@@ -377,3 +384,90 @@ def test_one_workspace_s_jobs_wait_their_turn_while_other_workspaces_run_in_para
     for accepted in (first, second):
         assert job(api, accepted["job_id"])["status"] == "success"
     assert job(other_workspace.client, theirs["job_id"])["status"] == "success"
+
+
+def rotation_rows(db: Database, job_id: str) -> list[tuple[int, int, str]]:
+    with db.read_sessions() as session:
+        rows = session.execute(
+            select(AssignmentRotation.phase, AssignmentRotation.slot, AssignmentRotation.user_id)
+            .where(AssignmentRotation.job_id == uuid.UUID(job_id))
+            .order_by(AssignmentRotation.phase, AssignmentRotation.slot)
+        ).all()
+    return [(phase, slot, str(user)) for phase, slot, user in rows]
+
+
+def job_state(db: Database, job_id: str) -> dict[str, Any]:
+    with db.read_sessions() as session:
+        found = session.get(BackgroundJob, uuid.UUID(job_id))
+        assert found is not None
+        return dict(found.state)
+
+
+class FirstChunkFails(AssignLeadsKind):
+    """Raises after its first chunk's writes, so the engine rolls them back and retries."""
+
+    def __init__(self, chunk_size: int) -> None:
+        super().__init__(chunk_size)
+        self.calls = 0
+
+    def run_chunk(self, session: Session, job: BackgroundJob) -> ChunkOutcome:
+        outcome = super().run_chunk(session, job)
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("the worker fails after the first chunk's writes")
+        return outcome
+
+
+def test_the_rotation_is_written_by_the_first_chunk_once_even_when_that_chunk_is_retried(
+    api: TestClient, workspace: WorkspaceClient, db: Database, settings: Settings
+) -> None:
+    users = add_members(api, 3)
+    lead_ids = insert_leads(db, workspace.workspace_id, many_leads(7))
+    accepted = assign(api, {"organization_user_ids": users})
+    # Accepting writes only the job row: the rotation waits in the job's state.
+    assert rotation_rows(db, accepted["job_id"]) == []
+    assert job_state(db, accepted["job_id"])["rotations"] == [users]
+
+    registry = JobRegistry()
+    kind = FirstChunkFails(chunk_size=3)
+    registry.register(kind)
+    fast_retry = settings.model_copy(update={"job_retry_base_seconds": 0.05})
+    deadline = time.monotonic() + 15
+    while job(api, accepted["job_id"])["status"] != "success":
+        assert time.monotonic() < deadline, job(api, accepted["job_id"])
+        run_until_idle(db, registry, fast_retry)
+        time.sleep(0.02)
+
+    assert kind.calls == 4  # the failed first chunk, then three chunks of 3, 3 and 1 leads
+    assert rotation_rows(db, accepted["job_id"]) == [(0, slot, users[slot]) for slot in range(3)]
+    assert "rotations" not in job_state(db, accepted["job_id"])
+    assert owners(db, lead_ids) == [users[i % 3] for i in range(7)]
+    assert job(api, accepted["job_id"])["data"]["assigned_per_user"] == {
+        users[0]: 3,
+        users[1]: 2,
+        users[2]: 2,
+    }
+
+
+def test_a_job_queued_with_its_rotation_already_written_runs_the_same(
+    api: TestClient, workspace: WorkspaceClient, db: Database, settings: Settings
+) -> None:
+    """A job accepted by a version that wrote the rotation at acceptance, still pending."""
+    users = add_members(api, 3)
+    lead_ids = insert_leads(db, workspace.workspace_id, many_leads(5))
+    accepted = assign(api, {"organization_user_ids": users})
+    with db.write_sessions.begin() as session:
+        queued = session.get(BackgroundJob, uuid.UUID(accepted["job_id"]))
+        assert queued is not None
+        state = dict(queued.state)
+        for phase, rotation in enumerate(state.pop("rotations")):
+            for slot, user in enumerate(rotation):
+                session.add(
+                    AssignmentRotation(
+                        job_id=queued.id, phase=phase, slot=slot, user_id=uuid.UUID(user)
+                    )
+                )
+        queued.state = state
+    run_jobs(db, settings, job_chunk_size=2)
+    assert owners(db, lead_ids) == [users[i % 3] for i in range(5)]
+    assert job(api, accepted["job_id"])["status"] == "success"

@@ -2,7 +2,8 @@
 
 State (private, in the job row): the resolved selection, the high-water mark, the cursor
 (last lead id processed), the position (how many leads took part so far), the plan's
-phases and the options. Each chunk numbers the next leads, records their previous owners,
+phases (and, until the first chunk writes them to ``assignment_rotations``, their
+rotations) and the options. Each chunk numbers the next leads, records their previous owners,
 writes the new ones and advances the cursor, all in the transaction the engine commits with
 the job's progress, so a crash at any point resumes exactly where the last commit left off.
 """
@@ -31,6 +32,7 @@ class AssignLeadsKind:
     def run_chunk(self, session: Session, job: BackgroundJob) -> ChunkOutcome:
         state: dict[str, Any] = dict(job.state)
         data: dict[str, Any] = dict(job.data)
+        sql.write_pending_rotations(session, job.id, state)
         selection = sql.selected_leads(
             ResolvedSelection.model_validate(state["selection"]),
             only_unassigned=bool(state.get("only_unassigned")),

@@ -74,7 +74,7 @@ class AssignmentService:
         phases = self._plan(body, targets, weights, resolved, high_water_mark)
         request: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
         request.pop("dry_run", None)
-        job = enqueue_job(
+        return enqueue_job(
             self.session,
             workspace_id=workspace_id,
             user_id=self.caller.user_id,
@@ -101,17 +101,12 @@ class AssignmentService:
                 ],
                 "limit": body.limit,
                 "only_unassigned": body.only_unassigned,
+                # Written to `assignment_rotations` by the job's first chunk, not here: the
+                # request then holds its queue's lock for one statement less.
+                sql.PENDING_ROTATIONS: [phase.rotation for phase in phases],
             },
             queue_key=assignment_queue_key(workspace_id),
         )
-        rows = [
-            {"job_id": job.id, "phase": index, "slot": slot, "user_id": uuid.UUID(user)}
-            for index, phase in enumerate(phases)
-            for slot, user in enumerate(phase.rotation)
-        ]
-        if rows:
-            self.session.execute(sql.INSERT_ROTATION, rows)
-        return job
 
     def _plan(
         self,

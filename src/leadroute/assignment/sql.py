@@ -52,6 +52,26 @@ rotations = cast(Table, AssignmentRotation.__table__)
 batches = cast(Table, AssignmentBatch.__table__)
 # A job's rotation rows, written when it is accepted (a Core executemany, built once).
 INSERT_ROTATION = insert(rotations)
+# The key of a job's state that holds its plan's rotations until its first chunk writes them.
+PENDING_ROTATIONS = "rotations"
+
+
+def write_pending_rotations(session: Session, job_id: uuid.UUID, state: dict[str, Any]) -> None:
+    """Move the rotations an accepted job carries in ``state`` into ``assignment_rotations``.
+
+    Called at the start of every chunk; only the first finds any. It runs in the chunk's
+    transaction, which also commits the state without them, so the rows are written exactly
+    once whatever fails. A job accepted before the rotations moved here has none in its state:
+    its rows were written with it.
+    """
+    pending: list[list[str]] | None = state.pop(PENDING_ROTATIONS, None)
+    rows = [
+        {"job_id": job_id, "phase": phase, "slot": slot, "user_id": uuid.UUID(user)}
+        for phase, rotation in enumerate(pending or ())
+        for slot, user in enumerate(rotation)
+    ]
+    if rows:
+        session.execute(INSERT_ROTATION, rows)
 
 
 @dataclass(frozen=True)
