@@ -56,11 +56,12 @@ def discard_if_server_hung_up(dbapi_connection: Any, _record: Any, _proxy: Any) 
 
     This replaces ``pool_pre_ping``, whose ``SELECT 1`` cost every request a round trip to
     the server and 3% of the instructions of an authenticated GET (``python -m
-    bench.instructions --pre-ping``, docs/benchmarks.md). A server that ends a connection says so first (an error message,
-    then end-of-file), so an idle connection whose socket is readable is one to drop. A
-    healthy connection has nothing to say between transactions: leadroute never ``LISTEN``s,
-    and at worst a stray notice costs one new connection. A connection lost without a word
-    (a network partition) would hang a ``SELECT 1`` as long as the request's own statement.
+    bench.instructions --pre-ping``, docs/benchmarks.md). A server that ends a connection
+    says so first (an error message, then end-of-file), so an idle connection whose socket
+    is readable is one to drop. A healthy connection has nothing to say between
+    transactions: leadroute never ``LISTEN``s, and at worst a stray notice costs one new
+    connection. A connection lost without a word (a network partition) would hang a
+    ``SELECT 1`` as long as the request's own statement.
     """
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("the connection is closed")
