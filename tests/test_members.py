@@ -7,7 +7,8 @@ from sqlalchemy import select, update
 from leadroute.db.session import Database
 from leadroute.errors import Conflict
 from leadroute.ids import new_id
-from leadroute.members.models import User
+from leadroute.members.models import User, WorkspaceMember
+from leadroute.members.repository import MEMBER_BATCH, MemberRepository
 from leadroute.members.schemas import MemberCreate
 from leadroute.members.service import MemberService
 from tests.conftest import WorkspaceClient
@@ -305,3 +306,27 @@ def test_a_concurrent_add_of_the_same_email_is_a_409_not_a_500(
         session.rollback()
 
     assert len(api.get(MEMBERS).json()["items"]) == 2
+
+
+def test_member_user_ids_checks_a_list_longer_than_one_statement_takes(
+    workspace: WorkspaceClient, other_workspace: WorkspaceClient, db: Database
+) -> None:
+    def add_members(workspace: str, emails: list[str]) -> list[uuid.UUID]:
+        with db.write_sessions.begin() as session:
+            users = [User(email=email) for email in emails]
+            session.add_all(users)
+            session.flush()
+            session.add_all(
+                WorkspaceMember(workspace_id=uuid.UUID(workspace), user_id=user.id, role="editor")
+                for user in users
+            )
+            return [user.id for user in users]
+
+    ours = add_members(
+        workspace.workspace_id, [f"member{i}@batch.test" for i in range(MEMBER_BATCH + 100)]
+    )
+    theirs = add_members(other_workspace.workspace_id, [f"other{i}@batch.test" for i in range(7)])
+    asked = ours[::-1] + theirs + [uuid.uuid4()] + ours[:3]
+    with db.read_sessions() as session:
+        found = MemberRepository(session, uuid.UUID(workspace.workspace_id)).member_user_ids(asked)
+    assert found == set(ours)
