@@ -68,7 +68,7 @@ def bulk_assign_leads(
         lambda: request_fingerprint(
             "bulk-assign", body.model_dump(mode="json", exclude_unset=True, exclude={"dry_run"})
         ),
-        lambda: service.accept(body).id,
+        lambda: service.accept(body),
     )
     # A ready response: a returned model would be validated in a second hop through the
     # thread pool, a noticeable share of this endpoint's cost at hundreds of requests a second.

@@ -20,7 +20,7 @@ from leadroute.assignment.schemas import MAX_TARGET_USERS, AssignmentPreview, Bu
 from leadroute.auth.dependencies import Caller
 from leadroute.errors import BadRequest, Conflict
 from leadroute.jobs.models import FINISHED_STATUSES, BackgroundJob
-from leadroute.jobs.service import enqueue_job, get_job
+from leadroute.jobs.service import enqueue_job, get_job, insert_job
 from leadroute.leads.models import leads
 from leadroute.members.repository import MemberRepository
 from leadroute.moves.kind import MOVE_LEADS
@@ -41,14 +41,16 @@ class AssignmentService:
         self.chunk_size = chunk_size
         self.members = MemberRepository(session, caller.workspace_id)
 
-    def accept(self, body: BulkAssignRequest) -> BackgroundJob:
-        return self._enqueue(body)
+    def accept(self, body: BulkAssignRequest) -> uuid.UUID:
+        """Queue the job; its id. The job row only, with no ORM object: see ``insert_job``."""
+        job_id: uuid.UUID = insert_job(self.session, **self._new_job(body))["id"]
+        return job_id
 
     def preview(self, body: BulkAssignRequest) -> AssignmentPreview:
         """The counts the job would end with, by running the job's own chunks and undoing them."""
         savepoint = self.session.begin_nested()
         try:
-            job = self._enqueue(body)
+            job = enqueue_job(self.session, **self._new_job(body))
             kind = AssignLeadsKind(chunk_size=max(self.chunk_size, 10_000))
             while True:
                 outcome = kind.run_chunk(self.session, job)
@@ -65,7 +67,8 @@ class AssignmentService:
             over_capacity=data.get("over_capacity_count", 0),
         )
 
-    def _enqueue(self, body: BulkAssignRequest) -> BackgroundJob:
+    def _new_job(self, body: BulkAssignRequest) -> dict[str, Any]:
+        """The job's fields for ``insert_job``, once everything in ``body`` has been checked."""
         targets = self._validate_targets(body.organization_user_ids)
         weights = self._validate_weights(body, targets)
         workspace_id = self.caller.workspace_id
@@ -74,14 +77,13 @@ class AssignmentService:
         phases = self._plan(body, targets, weights, resolved, high_water_mark)
         request: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
         request.pop("dry_run", None)
-        return enqueue_job(
-            self.session,
-            workspace_id=workspace_id,
-            user_id=self.caller.user_id,
-            type=ASSIGN_LEADS,
-            entity_type="workspace",
-            entity_id=str(workspace_id),
-            data={
+        return {
+            "workspace_id": workspace_id,
+            "user_id": self.caller.user_id,
+            "type": ASSIGN_LEADS,
+            "entity_type": "workspace",
+            "entity_id": str(workspace_id),
+            "data": {
                 "total_to_process": 0,
                 "success_count": 0,
                 "unchanged_count": 0,
@@ -89,7 +91,7 @@ class AssignmentService:
                 "assigned_per_user": {str(user): 0 for user in targets},
                 "request": request,
             },
-            state={
+            "state": {
                 "selection": resolved.model_dump(mode="json"),
                 "high_water_mark": str(high_water_mark) if high_water_mark else None,
                 "cursor": None,
@@ -105,8 +107,8 @@ class AssignmentService:
                 # request then holds its queue's lock for one statement less.
                 sql.PENDING_ROTATIONS: [phase.rotation for phase in phases],
             },
-            queue_key=assignment_queue_key(workspace_id),
-        )
+            "queue_key": assignment_queue_key(workspace_id),
+        }
 
     def _plan(
         self,
