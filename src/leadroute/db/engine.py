@@ -55,7 +55,7 @@ def discard_if_server_hung_up(dbapi_connection: Any, _record: Any, _proxy: Any) 
     ``pg_terminate_backend``, an idle timeout): the pool replaces it and the request goes on.
 
     This replaces ``pool_pre_ping``, whose ``SELECT 1`` cost every request a round trip to
-    the server and 3% of the instructions of an authenticated GET (``python -m
+    the server and 3 to 4% of the instructions of an authenticated GET (``python -m
     bench.instructions --pre-ping``, docs/benchmarks.md). A server that ends a connection
     says so first (an error message, then end-of-file), so an idle connection whose socket
     is readable is one to drop. A healthy connection has nothing to say between
