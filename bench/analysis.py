@@ -223,6 +223,9 @@ def _during(engine: str, data: dict[str, Any]) -> str:
     during = data.get("during_job") or {}
     listing = during.get("list_page", {})
     idle = (data.get("list_filter") or {}).get("server_cpu_ms_per_request")
+    floor = ((data.get("accept") or {}).get("framework_floor") or {}).get(
+        "server_cpu_ms_per_request"
+    )
     where = (
         "on SQLite the job's worker thread runs in the API process itself, so every chunk "
         "competes with the requests for Python's GIL"
@@ -233,7 +236,8 @@ def _during(engine: str, data: dict[str, Any]) -> str:
         f"While the job runs, {where}. `POST /leads/list` reads in a read session "
         "(`@read_only_endpoint`), so it does not queue behind the job's chunks; its tail is "
         f"CPU: a page costs the API process {idle} ms of CPU even when idle (item 4), and "
-        f"list p50 during the job was {listing.get('p50_ms')} ms."
+        f"list p50 during the job was {listing.get('p50_ms')} ms. "
+        f"{_machine_speed(engine, floor, met_there=True)}"
     )
 
 
@@ -302,7 +306,8 @@ def _accept(engine: str, data: dict[str, Any]) -> str:
             f"hence the p99.{busy}"
         )
     return (
-        f"{outcome}{lock} Of those {cpu} ms, {floor_cpu} ms is what any authenticated "
+        f"{outcome}{lock} {_machine_speed(engine, floor_cpu, met_there=engine == 'sqlite')} "
+        f"Of those {cpu} ms, {floor_cpu} ms is what any authenticated "
         "request costs this process (`GET /workspaces/current` in the same closed loop: "
         "HTTP parsing in uvicorn, FastAPI's routing and its dependency solving, the rate "
         "limit, a session with one primary-key read, one hop through the thread pool for "
@@ -373,8 +378,31 @@ def _listing(engine: str, data: dict[str, Any], key: str) -> str:
         "page, nearly all of the latency: 100 plain records of 55 columns (read as Core "
         "rows, not ORM objects), validated into 100 pydantic `LeadRead` models and written "
         "as JSON, with one Python call per timestamp. A bare authenticated "
-        f"`GET /workspaces/current` cost {floor} ms of CPU in this run. The run of session 3 "
-        "(an Intel Xeon machine; this one is an AMD EPYC) measured the same page at 7.27 ms "
-        "(SQLite) and 6.47 ms (PostgreSQL) of CPU, p50 8.23 and 8.03 ms, and that `GET` at "
-        "1.75 and 1.98 ms: this machine runs the same Python 2 to 2.5 times slower."
+        f"`GET /workspaces/current` cost {floor} ms of CPU in this run. "
+        f"{_machine_speed(engine, floor, met_there=True)}"
+    )
+
+
+# Session 5's final `make bench` (commit 9211e78), which met items 4 and 6 on SQLite: the
+# API process's CPU per request, in ms.
+SESSION_5_CPU = {
+    "sqlite": {"list page": 5.37, "get": 1.71, "accept": 2.62},
+    "postgresql": {"list page": 5.37, "get": 2.32, "accept": 3.98},
+}
+
+
+def _machine_speed(engine: str, get_cpu: float | None, *, met_there: bool) -> str:
+    """How fast this run's machine runs the same requests, against session 5's run."""
+    before = SESSION_5_CPU[engine]
+    ratio = (
+        f" This run's `GET` cost {get_cpu / before['get']:.1f} times as much CPU, while its "
+        "instructions did not grow since (`python -m bench.instructions`, below): the "
+        "difference is the machine."
+        if get_cpu
+        else ""
+    )
+    return (
+        f"Session 5's final run (commit 9211e78) measured, on {engine}, a list page at "
+        f"{before['list page']} ms of CPU, that `GET` at {before['get']} ms and an accept at "
+        f"{before['accept']} ms{', and met this target there' if met_there else ''}.{ratio}"
     )
