@@ -50,7 +50,7 @@ from leadroute.selection import ResolvedSelection
 
 rotations = cast(Table, AssignmentRotation.__table__)
 batches = cast(Table, AssignmentBatch.__table__)
-# A job's rotation rows, written when it is accepted (a Core executemany, built once).
+# A job's rotation rows, written by its first chunk (a Core executemany, built once).
 INSERT_ROTATION = insert(rotations)
 # The key of a job's state that holds its plan's rotations until its first chunk writes them.
 PENDING_ROTATIONS = "rotations"
