@@ -28,7 +28,8 @@ from typing import Any
 
 from bench.accept import accept_body, drop_pending_jobs
 from bench.common import DEFAULT_PG_URL, SCRATCH, Target
-from bench.dataset import BenchWorkspace, create_bench_workspace, insert_leads
+from bench.dataset import CONTACTED_FILTER, BenchWorkspace, create_bench_workspace, insert_leads
+from bench.latency import PAGE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LEADS = 20_000
@@ -36,6 +37,7 @@ WARM_UP = 20
 PATHS = {
     "get": ("GET", "/api/v2/workspaces/current"),
     "accept": ("POST", "/api/v2/leads/bulk-assign"),
+    "list": ("POST", "/api/v2/leads/list"),
 }
 
 
@@ -44,7 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="postgresql")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL.replace("lr_bench", "lr_instructions"))
     parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--kinds", default="get,accept", help="comma-separated: get, accept")
+    parser.add_argument("--kinds", default="get,accept", help="comma-separated: get, accept, list")
     parser.add_argument(
         "--tree",
         action="append",
@@ -101,7 +103,11 @@ def prepare_database(
     config = {
         "url": target.url,
         "api_key": workspace.api_key,
-        "body": accept_body(workspace),
+        "bodies": {
+            "accept": accept_body(workspace),
+            # The page `make bench` times (item 4): 100 leads, one `filter`.
+            "list": {"limit": PAGE, "filter": CONTACTED_FILTER},
+        },
         "requests": requests,
         "engine_options": {"pool_pre_ping": True} if pre_ping else {},
     }
@@ -178,13 +184,15 @@ async def run_child(config: dict[str, Any], kind: str, sync: Path) -> None:
     from leadroute.app import create_app
     from leadroute.db.engine import create_db_engine
     from leadroute.db.session import Database
+    from leadroute.runtime import freeze_startup_objects
     from leadroute.settings import Settings
 
     settings = Settings(database_url=config["url"], **RAISED_RATE_LIMITS)
     database = Database(create_db_engine(settings, **config["engine_options"]))
     app = create_app(settings, database=database)
+    freeze_startup_objects()  # as `leadroute serve` does before its first request
     method, path = PATHS[kind]
-    body = json.dumps(config["body"]).encode() if method == "POST" else b""
+    body = json.dumps(config["bodies"][kind]).encode() if method == "POST" else b""
     headers = [
         (b"host", b"bench"),
         (b"authorization", f"Bearer {config['api_key']}".encode()),

@@ -1,6 +1,8 @@
 """``POST /api/v2/leads/list``: a selection, keyset-paged by lead id."""
 
 import json
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jsonschema
@@ -10,7 +12,7 @@ from fastapi.testclient import TestClient
 from leadroute.db.session import Database
 from tests.conftest import SPEC_DIR, WorkspaceClient
 from tests.factories import insert_leads, many_leads
-from tests.test_selection import add_campaign, selected_ids
+from tests.test_selection import add_campaign, add_list, selected_ids
 from tests.test_smart_views import client_with_scopes
 
 
@@ -68,6 +70,59 @@ def test_items_are_instantly_leads(
     assert item["organization"] == workspace.workspace_id
     assert item["campaign"] == campaign
     assert item["email"] == "anne@acme.test"
+
+
+def test_a_listed_lead_is_the_lead_its_own_endpoint_answers(
+    api: TestClient, db: Database, workspace: WorkspaceClient
+) -> None:
+    """A page reads UUIDs and timestamps as the driver returns them (pydantic parses them);
+    ``GET /leads/{id}`` reads them through the ORM: the same wire values either way."""
+    owner = api.get("/api/v2/workspace-members").json()["items"][0]["user_id"]
+    stamp = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+    timestamps = {
+        name: stamp + timedelta(days=day)
+        for day, name in enumerate(
+            (
+                "timestamp_created",
+                "timestamp_updated",
+                "last_step_timestamp_executed",
+                "timestamp_added_subsequence",
+                "timestamp_last_contact",
+                "timestamp_last_open",
+                "timestamp_last_reply",
+                "timestamp_last_interest_change",
+                "timestamp_last_click",
+                "timestamp_last_touch",
+            )
+        )
+    }
+    insert_leads(
+        db,
+        workspace.workspace_id,
+        [
+            {
+                "email": "full@acme.test",
+                "campaign": add_campaign(db, workspace.workspace_id),
+                "list_id": add_list(db, workspace.workspace_id),
+                "subsequence_id": uuid.uuid4(),
+                "uploaded_by_user": uuid.UUID(owner),
+                "assigned_to": uuid.UUID(owner),
+                "status_summary": {"from": "a@b.test"},
+                "payload": {"tier": "gold"},
+                **timestamps,
+            },
+            {"email": "bare@acme.test", "timestamp_created": stamp.replace(microsecond=0)},
+        ],
+    )
+
+    items = api.post("/api/v2/leads/list", json={}).json()["items"]
+
+    assert len(items) == 2
+    for item in items:
+        assert item == api.get(f"/api/v2/leads/{item['id']}").json()
+    assert items[0]["timestamp_last_touch"] == "2026-03-13T05:06:07.890Z"
+    assert items[0]["assigned_to"] == owner
+    assert items[1]["timestamp_created"] == "2026-03-04T05:06:07.000Z"
 
 
 def test_distinct_contacts_keeps_the_first_selected_lead_of_each_address(

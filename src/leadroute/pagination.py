@@ -63,7 +63,9 @@ def fetch_record_page(
     faster than either an ORM object or a SQLAlchemy row.
     """
     result = session.execute(_page_statement(statement, key, limit, starting_after))
-    records = [dict(row) for row in result.mappings()]
+    names = list(result.keys())
+    # Zipped with the tuple rows: a ``RowMapping`` looks up its keys for every row.
+    records = [dict(zip(names, row, strict=True)) for row in result]
     name = _key_name(key)
     return _cut(records, limit, lambda record: record[name])
 

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import Field
-from sqlalchemy import and_, delete, select
+from sqlalchemy import ColumnElement, String, Uuid, and_, delete, select, type_coerce
 from sqlalchemy.orm import Session
 
+from leadroute.db.base import UtcDateTime
 from leadroute.errors import BadRequest
 from leadroute.leads.models import Lead, leads
 from leadroute.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, fetch_record_page
@@ -26,6 +27,24 @@ from leadroute.selection import (
 )
 
 MAX_BULK_DELETE = 10_000
+
+
+def _as_the_driver_reads_it(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``column`` with no SQLAlchemy result processing if it is a UUID or a timestamp.
+
+    A page is up to 100 leads with a dozen UUIDs and timestamps each. SQLAlchemy converts
+    each such value in Python (on SQLite: text to ``uuid.UUID``, text to ``datetime``, then
+    ``replace(tzinfo=UTC)``); ``LeadRead`` validates the page anyway, and pydantic parses the
+    driver's own values (SQLite's text, psycopg's ``UUID`` and ``datetime``) in Rust. SQLite
+    text is naive UTC, which ``format_timestamp`` writes as UTC. The page key, ``id``, keeps
+    its type: it is the next page's cursor.
+    """
+    if column.key != "id" and isinstance(column.type, Uuid | UtcDateTime):
+        return type_coerce(column, String()).label(column.key)
+    return column
+
+
+PAGE_COLUMNS = [_as_the_driver_reads_it(column) for column in leads.c]
 
 
 class LeadListRequest(LeadSelection):
@@ -62,7 +81,7 @@ def list_leads(
     among the selected leads with that email. Leads without an email are all kept.
     """
     resolved = resolve_selection(session, workspace_id, body)
-    statement = select(leads).where(resolved.where())
+    statement = select(*PAGE_COLUMNS).where(resolved.where())
     if body.distinct_contacts:
         statement = statement.where(distinct_contacts(resolved))
     # Plain records, not ORM objects: a page is up to 100 leads of 55 columns.
