@@ -1,15 +1,17 @@
-"""The request path's own guarantees: one unit of work per request, committed in the thread
-that did the work, and the API key cache (revocation, expiry)."""
+"""The request path's own guarantees: one unit of work per request, committed and answered
+in the thread that did the work, and the API key cache (revocation, expiry)."""
 
 import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+import fastapi.routing
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
 from sqlalchemy import event, select, update
 
 from leadroute.api_keys.models import ApiKey
@@ -86,6 +88,116 @@ def test_an_endpoint_that_raises_after_writing_leaves_nothing_behind(
 
 
 # --- routing ---------------------------------------------------------------------------
+
+
+class Thing(BaseModel):
+    name: str
+    size: int | None = None
+    note: str | None = Field(default=None, exclude_if=lambda note: note is None)
+
+
+def add_thing_endpoints(router: APIRouter) -> None:
+    """The ways a sync endpoint shapes its response, for FastAPI's route and ours alike."""
+
+    def tagged(response: Response) -> str:
+        response.headers["X-From-Dependency"] = "yes"
+        return "tag"
+
+    @router.get("/model", response_model=Thing)
+    def model() -> Thing:
+        return Thing(name="plain")
+
+    @router.post("/created", status_code=201, response_model=Thing)
+    def created(response: Response, tag: Annotated[str, Depends(tagged)]) -> Thing:
+        response.headers["Location"] = "/things/1"
+        return Thing(name=tag, note="kept")
+
+    @router.get("/status-from-response", status_code=202, response_model=Thing)
+    def status_from_response(response: Response) -> Thing:
+        response.status_code = 200
+        return Thing(name="overridden")
+
+    @router.get("/header-from-dependency", response_model=Thing)
+    def header_from_dependency(tag: Annotated[str, Depends(tagged)]) -> Thing:
+        return Thing(name=tag)
+
+    @router.get("/dict", response_model=list[Thing], response_model_exclude_none=True)
+    def from_dicts() -> list[dict[str, Any]]:
+        return [{"name": "a", "size": None}, {"name": "b", "size": 2, "ignored": True}]
+
+    @router.get("/no-model")
+    def no_model() -> dict[str, int]:
+        return {"answer": 42}
+
+    @router.delete("/empty", status_code=204)
+    def empty() -> None:
+        return None
+
+
+def thing_client(router: APIRouter) -> TestClient:
+    add_thing_endpoints(router)
+    app = FastAPI()
+    app.include_router(router)
+    return TestClient(app)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/things/model"),
+        ("POST", "/things/created"),
+        ("GET", "/things/status-from-response"),
+        ("GET", "/things/header-from-dependency"),
+        ("GET", "/things/dict"),
+        ("GET", "/things/no-model"),
+        ("DELETE", "/things/empty"),
+    ],
+)
+def test_a_response_written_in_the_endpoint_s_thread_is_the_one_fastapi_writes(
+    method: str, path: str
+) -> None:
+    ours = thing_client(api_router(prefix="/things")).request(method, path)
+    fastapi_s = thing_client(APIRouter(prefix="/things")).request(method, path)
+
+    assert (ours.status_code, ours.content) == (fastapi_s.status_code, fastapi_s.content)
+    assert {k: v for k, v in ours.headers.items() if k != "date"} == {
+        k: v for k, v in fastapi_s.headers.items() if k != "date"
+    }
+
+
+def test_a_sync_endpoint_takes_one_trip_through_the_thread_pool(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI validates a sync endpoint's return value in a second trip: ours does not."""
+    assert api.get("/api/v2/workspaces/current").status_code == 200  # the key is now cached
+    trips: list[str] = []
+    real = fastapi.routing.run_in_threadpool
+
+    async def counted(call: Any, /, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(call, "__name__", repr(call)))
+        return await real(call, *args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "run_in_threadpool", counted)
+
+    current = api.get("/api/v2/workspaces/current")
+
+    assert current.status_code == 200
+    assert current.json()["name"] == "Acme"
+    assert len(trips) == 1
+
+
+def test_a_response_that_does_not_fit_its_model_is_a_500_in_the_error_envelope(
+    app: Any, workspace: WorkspaceClient
+) -> None:
+    router = api_router(prefix="/test-only")
+
+    @router.get("/misfit", response_model=Thing)
+    def misfit() -> Any:
+        return {"size": "not a number"}
+
+    app.include_router(router)
+
+    assert_is_error(TestClient(app, raise_server_exceptions=False).get("/test-only/misfit"), 500)
 
 
 def test_a_router_declines_a_path_outside_its_prefix_without_trying_its_routes() -> None:
