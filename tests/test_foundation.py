@@ -259,10 +259,10 @@ def test_serve_on_an_empty_database_creates_workspace_default_and_prints_its_key
     url = f"sqlite:///{tmp_path}/serve.db"
     port = _free_port()
 
-    def start() -> subprocess.Popen[str]:
+    def start(**environment: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "leadroute", "serve", "--port", str(port)],
-            env={**os.environ, "LEADROUTE_DATABASE_URL": url},
+            env={**os.environ, "LEADROUTE_DATABASE_URL": url, **environment},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -280,15 +280,19 @@ def test_serve_on_an_empty_database_creates_workspace_default_and_prints_its_key
         assert current.json()["name"] == "Default"
     finally:
         server.terminate()
-        server.communicate(timeout=30)
-    second = start()
+        first, _ = server.communicate(timeout=30)
+    assert '"GET /api/v2/workspaces/current HTTP/1.1" 200' in first  # the access log
+    second = start(LEADROUTE_ACCESS_LOG="false")
     try:
         _wait_until_serving(port)
+        httpx.get(f"http://127.0.0.1:{port}/api/v2/workspaces/current")
     finally:
         second.terminate()
         again, _ = second.communicate(timeout=30)
     assert "Created workspace" not in again
     assert key not in again
+    assert "Application startup complete" in again
+    assert "HTTP/1.1" not in again  # no access log
 
 
 def test_freezing_start_up_objects_keeps_them_out_of_collections_but_not_later_garbage() -> None:

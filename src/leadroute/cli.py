@@ -108,7 +108,7 @@ def serve(
     start, stop = serve_hooks(settings, database)
     application = create_app(settings, database=database, on_startup=start, on_shutdown=stop)
     freeze_startup_objects()
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.run(application, host=host, port=port, log_level="info", access_log=settings.access_log)
     database.dispose()
 
 
