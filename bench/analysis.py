@@ -123,6 +123,18 @@ Reproduce with `python -m bench.instructions --engine postgresql --tree <checkou
 fd48de0>/src --tree src` (and `--engine sqlite`); `git worktree add <dir> <commit>` makes
 the checkouts.
 
+### The same code, run again
+
+Session 7 ran `make bench` a second time on the same code right after the run above (raw
+figures in `bench/results/repeat-2026-11-29.json`), and the machine had slowed: a bare `GET`
+cost the API process 2.87 ms (SQLite) and 3.09 ms (PostgreSQL) of CPU, against 2.34 and
+2.61 ms above. Items 2 (leadroute / floor), 3, 4, 5 held on both engines: list p50 12.47 and
+14.76 ms, list p99 during a job 32.23 and 30.85 ms. Item 6 on SQLite did not: 239.8/s of
+300 offered (p99 2.52 s) at 3.52 ms of CPU per accept, against 299.9/s at 2.65 ms above;
+PostgreSQL reached 156.9/s at 4.75 ms. On this machine SQLite's item 6 is met only in its
+fast spells: with 2.65 ms per accept one process has about 15% of headroom over 300/s, less
+than the machine's drift between two runs.
+
 Session 7 added the list page (`--kinds list`: 100 leads, one `filter`, the page item 4
 times) and made the counted process freeze its start-up objects as `leadroute serve` does.
 Its changes, against a205c72 (session 6), in one invocation per engine (50 requests each):
