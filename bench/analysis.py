@@ -132,7 +132,7 @@ cost the API process 2.87 ms (SQLite) and 3.09 ms (PostgreSQL) of CPU, against 2
 14.76 ms, list p99 during a job 32.23 and 30.85 ms. Item 6 on SQLite did not: 239.8/s of
 300 offered (p99 2.52 s) at 3.52 ms of CPU per accept, against 299.9/s at 2.65 ms above;
 PostgreSQL reached 156.9/s at 4.75 ms. On this machine SQLite's item 6 is met only in its
-fast spells: with 2.65 ms per accept one process has about 15% of headroom over 300/s, less
+fast spells: its closed loop there, 339.3/s, was 13% over 300/s, less
 than the machine's drift between two runs.
 
 Session 7 added the list page (`--kinds list`: 100 leads, one `filter`, the page item 4
