@@ -87,7 +87,9 @@ class UnitOfWorkRoute(APIRoute):
         """What FastAPI's request handler would make of ``result``, made here.
 
         A ``Response`` already is one; a route with no response model, or with a response
-        class of its own, is left to FastAPI.
+        class of its own, is left to FastAPI. The route's own settings are read, not those an
+        including router or the app could add (a ``default_response_class``): leadroute's
+        routers and app set none.
         """
         field = self.response_field
         if (
