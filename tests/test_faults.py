@@ -139,6 +139,11 @@ def done(job: BackgroundJob) -> int:
     return int(job.data.get("success_count", 0))
 
 
+def held_by(job: BackgroundJob, worker: WorkerProcess) -> bool:
+    """Whether ``worker``'s process holds the job's lease (owners are ``host:pid:thread``)."""
+    return job.lease_owner is not None and f":{worker.popen.pid}:" in job.lease_owner
+
+
 def accept_bulk_assign(
     api: TestClient, db: Database, workspace: WorkspaceClient
 ) -> tuple[list[str], str]:
@@ -209,8 +214,16 @@ def test_a_job_whose_worker_is_killed_three_times_ends_as_an_uninterrupted_run(
         before = done(load(db, job_id))
         worker = start_worker()
         # This worker holds the job once it has committed a chunk; the kill then lands at a
-        # random point: between chunks, inside one, or while it commits.
-        wait_for(db, job_id, lambda job, before=before: done(job) > before, 60, worker.output)
+        # random point: between chunks, inside one, or while it commits. Progress alone does
+        # not say which worker made it: a worker killed after sending its COMMIT still
+        # commits, and that can land after `before` was read.
+        wait_for(
+            db,
+            job_id,
+            lambda job, before=before, worker=worker: held_by(job, worker) and done(job) > before,
+            60,
+            worker.output,
+        )
         time.sleep(rng.uniform(0, 0.08))
         worker.kill()
         interrupted = load(db, job_id)
