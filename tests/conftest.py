@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from leadroute.app import create_app
-from leadroute.db.engine import create_db_engine
+from leadroute.db.engine import READ_ONLY_OPTION, create_db_engine
 from leadroute.db.migrate import upgrade_database
 from leadroute.db.session import Database
 from leadroute.models import Base
@@ -98,10 +98,40 @@ def base_settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
+class WriteInReadOnlySession(AssertionError):
+    """A read-only unit of work wrote: on PostgreSQL each of its statements commits alone."""
+
+
+def fail_writes_in_read_only_sessions(engine: Engine) -> None:
+    """Make any write, row lock or transaction-scoped lock on a read-only connection raise.
+
+    PostgreSQL's read sessions run in autocommit (:func:`leadroute.db.engine.read_only`), so
+    a unit of work that writes through one would commit statement by statement. Every test
+    on the shared ``database`` runs with this check.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def check(
+        connection: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if not connection.get_execution_options().get(READ_ONLY_OPTION):
+            return
+        sql = " ".join(statement.split()).upper()
+        writes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+        if (
+            writes
+            or not sql.startswith(("SELECT", "WITH"))
+            or " FOR UPDATE" in sql
+            or "_XACT_LOCK" in sql
+        ):
+            raise WriteInReadOnlySession(f"a read-only unit of work ran: {statement[:200]}")
+
+
 @pytest.fixture(scope="session")
 def database(base_settings: Settings) -> Iterator[Database]:
     database = Database(create_db_engine(base_settings))
     upgrade_database(database.engine)
+    fail_writes_in_read_only_sessions(database.engine)
     yield database
     database.dispose()
 

@@ -21,6 +21,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from psycopg.pq import TransactionStatus
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
@@ -33,7 +34,7 @@ from leadroute.ids import format_timestamp
 from leadroute.models import Base
 from leadroute.runtime import freeze_startup_objects, serve_hooks, wal_checkpointer
 from leadroute.settings import Settings
-from tests.conftest import WorkspaceClient
+from tests.conftest import WorkspaceClient, WriteInReadOnlySession
 
 
 def test_settings_come_from_leadroute_environment_variables(
@@ -121,6 +122,45 @@ def test_sqlite_runs_in_wal_mode_and_writers_take_the_lock_at_begin(tmp_path: Pa
         session.rollback()
     other.close()
     database.dispose()
+
+
+@pytest.mark.engine("postgresql")
+def test_postgresql_reads_send_no_transaction_and_the_next_write_gets_one(
+    settings: Settings,
+) -> None:
+    """A read-only unit of work runs in autocommit (no BEGIN, no COMMIT); the same pooled
+    connection is transactional again for the write unit of work that takes it next."""
+    database = Database(create_db_engine(settings, pool_size=1, max_overflow=0))
+    try:
+        with database.read_sessions() as session:
+            assert session.execute(select(1)).scalar() == 1
+            reader = session.connection().connection.driver_connection
+            assert reader.autocommit is True
+            assert reader.info.transaction_status == TransactionStatus.IDLE
+        with database.write_sessions() as session:
+            session.execute(text("CREATE TEMPORARY TABLE scratch (n int)"))
+            writer = session.connection().connection.driver_connection
+            assert writer is reader
+            assert writer.autocommit is False
+            assert writer.info.transaction_status == TransactionStatus.INTRANS
+            session.rollback()
+        with database.read_sessions() as session:
+            # The rollback took the table with it: the write was one transaction.
+            assert session.scalar(text("SELECT to_regclass('pg_temp.scratch')")) is None
+    finally:
+        database.dispose()
+
+
+@pytest.mark.engine("postgresql")
+def test_the_suite_fails_a_write_in_a_read_only_unit_of_work(db: Database) -> None:
+    """The check every test runs under (tests/conftest.py) would catch a read endpoint that
+    writes, whose statements would otherwise commit one by one."""
+    with db.read_sessions() as session:
+        with pytest.raises(WriteInReadOnlySession):
+            session.execute(text("UPDATE workspaces SET name = name"))
+        with pytest.raises(WriteInReadOnlySession):
+            session.execute(select(Base.metadata.tables["workspaces"]).with_for_update())
+        assert session.execute(select(1)).scalar() == 1
 
 
 def test_the_fair_lock_serves_writers_in_arrival_order() -> None:
