@@ -7,18 +7,23 @@ high-water mark, rotation rows, job row, commit) under a raised rate limit.
 The open-loop client sends request ``k`` at ``start + k / rate`` from a pool of threads and
 measures each latency from that scheduled instant, so a server that falls behind shows up
 in the percentiles (no coordinated omission) and the achieved rate drops below the offered.
+Both loads send prepared requests through :class:`bench.load_client.LoadClient`, which
+leaves the two cores to the server and the database; each reports the CPU the load
+generator itself spent per request (``client_cpu_ms_per_request``).
 """
 
+import resource
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import httpx
 from sqlalchemy import delete, select
 
 from bench.common import Target, latency_summary
 from bench.dataset import CONTACTED_FILTER, BenchWorkspace
+from bench.load_client import LoadClient, LoadClientError, Request
 from bench.sampling import sampled
 from leadroute.assignment.models import AssignmentRotation
 from leadroute.jobs.models import BackgroundJob
@@ -34,23 +39,26 @@ def accept_body(workspace: BenchWorkspace) -> dict[str, Any]:
 
 
 def open_loop(
-    server_client: Any, workspace: BenchWorkspace, *, rate: float, seconds: float
+    server_client: Callable[[], LoadClient],
+    workspace: BenchWorkspace,
+    *,
+    rate: float,
+    seconds: float,
 ) -> dict[str, Any]:
     total = int(rate * seconds)
-    body = accept_body(workspace)
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     next_index = [0]
-    # Every client is made and connected before the schedule starts: making 12 httpx
-    # clients (an SSL context each) takes longer than the schedule's head start, and the
-    # first requests would count the client's own start-up as the server's latency.
+    # Every client is connected before the schedule starts, so the first requests do not
+    # count a connection's set-up as the server's latency.
     clients = [server_client() for _ in range(THREADS)]
     for client in clients:
-        client.get("/api/v2/workspaces/current")
+        client.send(client.request("GET", "/api/v2/workspaces/current"))
     start = time.perf_counter() + 0.2
 
-    def run(client: httpx.Client) -> None:
+    def run(client: LoadClient) -> None:
+        request = client.request("POST", "/api/v2/leads/bulk-assign", accept_body(workspace))
         while True:
             with lock:
                 index = next_index[0]
@@ -62,10 +70,10 @@ def open_loop(
             if delay > 0:
                 time.sleep(delay)
             try:
-                response = client.post("/api/v2/leads/bulk-assign", json=body)
-                ok = response.status_code == 202
-                error = f"{response.status_code}: {response.text[:120]}"
-            except httpx.HTTPError as failure:
+                answer = client.send(request)
+                ok = answer.status == 202
+                error = f"{answer.status}: {answer.body[:120]!r}"
+            except (OSError, LoadClientError) as failure:
                 ok, error = False, repr(failure)
             finished = time.perf_counter()
             with lock:
@@ -73,11 +81,12 @@ def open_loop(
                 if not ok:
                     errors.append(error)
 
-    threads = [threading.Thread(target=run, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with client_cpu() as spent:
+        threads = [threading.Thread(target=run, args=(client,)) for client in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     for client in clients:
         client.close()
     elapsed = time.perf_counter() - start
@@ -89,15 +98,20 @@ def open_loop(
             "seconds": round(elapsed, 2),
             "errors": len(errors),
             "first_errors": errors[:3],
+            "client_cpu_ms_per_request": round(spent[0] * 1000 / max(len(latencies), 1), 3),
         }
     )
     return summary
 
 
 def closed_loop(
-    server_client: Any, send: Callable[[httpx.Client], bool], *, seconds: float
+    server_client: Callable[[], LoadClient],
+    request: Callable[[LoadClient], Request],
+    expected_status: int,
+    *,
+    seconds: float,
 ) -> dict[str, Any]:
-    """``THREADS`` clients sending ``send`` back to back; ``send`` says if it succeeded."""
+    """``THREADS`` clients sending ``request`` back to back, each expecting its status."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -105,9 +119,13 @@ def closed_loop(
 
     def run() -> None:
         with server_client() as client:
+            prepared = request(client)
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                ok = send(client)
+                try:
+                    ok = client.send(prepared).status == expected_status
+                except (OSError, LoadClientError):
+                    ok = False
                 elapsed = time.perf_counter() - started
                 with lock:
                     latencies.append(elapsed)
@@ -115,17 +133,40 @@ def closed_loop(
                         errors[0] += 1
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=run) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with client_cpu() as spent:
+        threads = [threading.Thread(target=run) for _ in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     elapsed = time.perf_counter() - started
     summary: dict[str, Any] = latency_summary(latencies)
     summary.update(
-        {"throughput": round(len(latencies) / elapsed, 1), "errors": errors[0], "threads": THREADS}
+        {
+            "throughput": round(len(latencies) / elapsed, 1),
+            "errors": errors[0],
+            "threads": THREADS,
+            "client_cpu_ms_per_request": round(spent[0] * 1000 / max(len(latencies), 1), 3),
+        }
     )
     return summary
+
+
+@contextmanager
+def client_cpu() -> Iterator[list[float]]:
+    """``with client_cpu() as spent:`` then ``spent[0]`` is the CPU seconds (user and system,
+    all threads) this process used inside the block: the load generator's own cost."""
+    spent: list[float] = []
+    before = _process_cpu_seconds()
+    try:
+        yield spent
+    finally:
+        spent.append(_process_cpu_seconds() - before)
+
+
+def _process_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def with_server_cpu(server: Any, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -165,12 +206,20 @@ def measure_accept(
     seconds: float,
     log: Any,
 ) -> dict[str, Any]:
-    def client() -> httpx.Client:
-        return server.client(workspace.api_key)  # type: ignore[no-any-return]
+    def client() -> LoadClient:
+        return LoadClient(server.base_url, workspace.api_key)
+
+    def accept(http: LoadClient) -> Request:
+        return http.request("POST", "/api/v2/leads/bulk-assign", accept_body(workspace))
+
+    def workspace_read(http: LoadClient) -> Request:
+        return http.request("GET", "/api/v2/workspaces/current")
 
     with client() as warm:  # warm the server's code paths and pools
         for _ in range(20):
-            warm.post("/api/v2/leads/bulk-assign", json=accept_body(workspace))
+            answer = warm.send(accept(warm))
+            if answer.status != 202:
+                raise RuntimeError(f"bulk-assign answered {answer.status}: {answer.body[:300]!r}")
     cpu_before = server.cpu_seconds()
     offered = with_server_cpu(
         server, lambda: open_loop(client, workspace, rate=rate, seconds=seconds)
@@ -181,26 +230,17 @@ def measure_accept(
     log(
         f"  accept at {rate:.0f}/s offered: {offered['achieved_rate']}/s achieved, "
         f"p50 {offered['p50_ms']} ms, p99 {offered['p99_ms']} ms, errors {offered['errors']}, "
-        f"server CPU {offered['server_cpu_ms_per_request']} ms/request"
+        f"server CPU {offered['server_cpu_ms_per_request']} ms/request, "
+        f"client CPU {offered['client_cpu_ms_per_request']} ms/request"
     )
-    body = accept_body(workspace)
-
-    def accept_once(http: httpx.Client) -> bool:
-        return http.post("/api/v2/leads/bulk-assign", json=body).status_code == 202
-
-    most = with_server_cpu(server, lambda: closed_loop(client, accept_once, seconds=seconds / 2))
+    most = with_server_cpu(server, lambda: closed_loop(client, accept, 202, seconds=seconds / 2))
     log(
         f"  accept closed loop, {THREADS} threads: {most['throughput']}/s, "
         f"p99 {most['p99_ms']} ms, server CPU {most['server_cpu_ms_per_request']} ms/request"
     )
     # What any request costs the server: authenticate, one primary-key read, JSON.
     floor = with_server_cpu(
-        server,
-        lambda: closed_loop(
-            client,
-            lambda http: http.get("/api/v2/workspaces/current").status_code == 200,
-            seconds=seconds / 2,
-        ),
+        server, lambda: closed_loop(client, workspace_read, 200, seconds=seconds / 2)
     )
     log(
         f"  GET /workspaces/current closed loop: {floor['throughput']}/s, "
@@ -208,7 +248,7 @@ def measure_accept(
     )
     # One more closed loop, sampled: the sampler pauses the server, so not a measured one.
     with sampled(server.pid, seconds / 2) as profile:
-        closed_loop(client, accept_once, seconds=seconds / 2)
+        closed_loop(client, accept, 202, seconds=seconds / 2)
     most["profile"] = profile
     dropped = drop_pending_jobs(target, workspace)
     return {
