@@ -82,7 +82,11 @@ leadroute, so index bloat from earlier runs weighs on both sides of the ratio.
   server that falls behind shows it), then a closed loop as fast as the 12 threads go, then
   the same closed loop on `GET /workspaces/current` (what any authenticated request costs);
   the server's CPU per request is read from `/proc` around each. The rate limit is raised
-  for the run; the jobs accepted are deleted afterwards.
+  for the run; the jobs accepted are deleted afterwards. Since session 8 these loads send
+  prepared HTTP/1.1 requests on kept-alive sockets (`bench/load_client.py`), which cost the
+  bench process about 0.13 ms of CPU per request, reported as `client_cpu_ms_per_request`
+  in the JSON; httpx, used before, cost 1.0 to 1.3 ms, taken from the same two cores as the
+  server and the database.
 - Scale-out: 10 more workspaces of 20,000 leads each, two jobs each (a workspace's
   assignment jobs run one after the other), with 1 and then 2 `leadroute worker` processes.
 
@@ -162,6 +166,49 @@ Its changes, against a205c72 (session 6), in one invocation per engine (50 reque
   that text in Rust. Rows are zipped with their column names instead of going through
   `RowMapping`, and `format_timestamp` formats with one `%` instead of `isoformat` with a
   `timespec` and an offset to cut (3.9 M per page before).
+
+### Session 8: the load client, and reads in one round trip
+
+- **The accept's load generator.** The accept loads used httpx, which cost the bench
+  process 1.0 to 1.3 ms of CPU per request on the two cores the server and the database
+  use too: at 300 requests a second, a third of a core. `bench/load_client.py` sends each
+  request's bytes, encoded once, on a kept-alive socket and reads the status, the headers
+  and `Content-Length` bytes of body: 0.13 ms per request. The server's own CPU per request
+  is measured as before; what changed is what else ran on the machine. In one
+  `--leads 100000 --only accept` run with each client, minutes apart: SQLite kept up with
+  300/s offered at p99 73.33 ms (httpx) and 12.17 ms (the new client), and its closed loop
+  went from 298.0 to 473.4/s; PostgreSQL went from 219.7 to 265.1/s offered 300.
+- **PostgreSQL reads send no `BEGIN` and no `COMMIT`** (`db/engine.py:read_only`): a
+  read-only unit of work runs in autocommit, which under READ COMMITTED reads the same.
+  A one-statement read is one round trip instead of three. `python -m bench.round_trip`
+  measures units of work shaped like the API's, one thread, through the service's own
+  engine (CPU per unit of work, µs, this session; it moves with the machine like every
+  timing here):
+
+  | engine | read | write, 1 statement | write, 4 statements | one more statement |
+  |---|---|---|---|---|
+  | SQLite | 145.8 | 115.8 | 184.4 | 22.9 |
+  | PostgreSQL | 341.2 | 411.5 | 841.7 | 143.4 (113.0 user, 30.4 system) |
+
+  Five interleaved repeats of 2,000 one-statement units of work on PostgreSQL gave medians
+  of 325 µs for the read session and 400 µs for a write session (BEGIN, statement, COMMIT).
+  The saving is smaller than two round trips (2 x 143 µs) because SQLAlchemy switches the
+  pooled connection to autocommit at each checkout and back at each return, and fires its
+  events for both: `python -m bench.instructions` counts a `GET` at 2.459 M instructions
+  before and 2.697 M after, a list page at 27.263 M and 27.462 M (in-process, so without the
+  kernel's share of the round trips it saves); the accept, a write, 4.341 M and 4.367 M.
+  A second pool whose connections stay in autocommit measured 254 µs, but doubles the
+  connections each process may open; not done.
+- **What an accept costs on PostgreSQL.** A statement costs the process about 143 µs of
+  CPU there against 23 µs on SQLite, whose statements run in-process without system calls,
+  and an accept sends six: `BEGIN`, members, high-water mark, the queue's advisory lock
+  with `now()`, the job row, `COMMIT`. That is most of the difference between the engines'
+  CPU per accept in the table. Cutting it to three is a change to the job engine, not made
+  yet: the queue's order taken from a queue row (`INSERT ... ON CONFLICT DO UPDATE ...
+  RETURNING` its next position) in the job row's own statement, instead of the advisory
+  lock and the check that the new id sorts last (a row lock, unlike an advisory lock taken
+  inside a statement, hands the next writer the committed row, so the two can be one
+  statement), and that single write sent in autocommit after the accept's reads.
 """
 
 
@@ -301,7 +348,8 @@ def _accept(engine: str, data: dict[str, Any]) -> str:
     statements = (
         "four statements: members, high-water mark, the queue's advisory lock with `now()`, "
         "the job row (an `INSERT ... SELECT` that goes in only if its id sorts last in its "
-        "queue); plus `BEGIN`/`COMMIT`"
+        "queue); plus `BEGIN`/`COMMIT`: six round trips, at about 143 µs of this process's "
+        "CPU each (`python -m bench.round_trip`, session 8 below), where a `GET` makes one"
         if engine == "postgresql"
         else "three statements: members, high-water mark, the job row (an `INSERT ... SELECT` "
         "that goes in only if its id sorts last in its queue); plus "
@@ -374,9 +422,11 @@ def _accept(engine: str, data: dict[str, Any]) -> str:
         "this shared machine: in a slow spell (list pages 25% slower than in the run "
         "before), one run of `--only list,accept` fell behind (296.5/s, p99 154 ms). "
         "PostgreSQL went from 4.03 to 3.67 ms per accept with `--only accept` (201 to "
-        "223/s). On PostgreSQL one client thread costs 2.5 to 3.0 ms of "
-        "CPU per accept and twelve 3.3 to 3.7 ms: the waits on the queue's lock and the "
-        "database turn into GIL hand-overs between a dozen threads. Session 6 counted "
+        "223/s). On PostgreSQL one client thread cost 2.5 to 3.0 ms of "
+        "CPU per accept and twelve 3.3 to 3.7 ms, with httpx as the client; with session "
+        "8's load client, two rounds each at 20,000 leads, one thread cost 3.40 and 3.71 "
+        "ms and twelve 3.24 and 2.48 ms: no cost of concurrency shows above the machine's "
+        "drift. Session 6 counted "
         "instructions instead of timing them (`python -m bench.instructions`, below): "
         "an accept went from 5.72 to 4.43 million instructions on PostgreSQL (-23%) and "
         "from 5.33 to 4.41 million on SQLite (-17%), by dropping the pool's `SELECT 1` "
@@ -394,9 +444,10 @@ def _accept(engine: str, data: dict[str, Any]) -> str:
         "nested matching of included routers, which flattening the routes into the app "
         "changed by -2% on a `GET` and +1.6% on an accept (it loses each router's prefix "
         "check), so it stayed. "
-        "What is left is Python per request, most of it the framework's: "
-        "more than one API process (the queue lock and the database keep that safe) is the "
-        "way to more accepts per second."
+        "What is left is Python per request, most of it the framework's, and on "
+        "PostgreSQL the accept's round trips (session 8, below, says how three of the six "
+        "could go): more than one API process (the queue lock and the database keep that "
+        "safe) is the way to more accepts per second."
     )
 
 
