@@ -12,11 +12,11 @@ leaves the two cores to the server and the database; each reports the CPU the lo
 generator itself spent per request (``client_cpu_ms_per_request``).
 """
 
+import functools
 import resource
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -81,12 +81,7 @@ def open_loop(
                 if not ok:
                     errors.append(error)
 
-    with client_cpu() as spent:
-        threads = [threading.Thread(target=run, args=(client,)) for client in clients]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    spent = run_threads([functools.partial(run, client) for client in clients])
     for client in clients:
         client.close()
     elapsed = time.perf_counter() - start
@@ -98,7 +93,7 @@ def open_loop(
             "seconds": round(elapsed, 2),
             "errors": len(errors),
             "first_errors": errors[:3],
-            "client_cpu_ms_per_request": round(spent[0] * 1000 / max(len(latencies), 1), 3),
+            "client_cpu_ms_per_request": round(spent * 1000 / max(len(latencies), 1), 3),
         }
     )
     return summary
@@ -133,12 +128,7 @@ def closed_loop(
                         errors[0] += 1
 
     started = time.perf_counter()
-    with client_cpu() as spent:
-        threads = [threading.Thread(target=run) for _ in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    spent = run_threads([run] * THREADS)
     elapsed = time.perf_counter() - started
     summary: dict[str, Any] = latency_summary(latencies)
     summary.update(
@@ -146,27 +136,23 @@ def closed_loop(
             "throughput": round(len(latencies) / elapsed, 1),
             "errors": errors[0],
             "threads": THREADS,
-            "client_cpu_ms_per_request": round(spent[0] * 1000 / max(len(latencies), 1), 3),
+            "client_cpu_ms_per_request": round(spent * 1000 / max(len(latencies), 1), 3),
         }
     )
     return summary
 
 
-@contextmanager
-def client_cpu() -> Iterator[list[float]]:
-    """``with client_cpu() as spent:`` then ``spent[0]`` is the CPU seconds (user and system,
-    all threads) this process used inside the block: the load generator's own cost."""
-    spent: list[float] = []
-    before = _process_cpu_seconds()
-    try:
-        yield spent
-    finally:
-        spent.append(_process_cpu_seconds() - before)
-
-
-def _process_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def run_threads(targets: list[Callable[[], None]]) -> float:
+    """Run each target in a thread of its own until all have returned; the CPU seconds (user
+    and system, all threads) this process spent meanwhile: the load generator's own cost."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def with_server_cpu(server: Any, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
