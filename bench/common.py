@@ -197,6 +197,24 @@ def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
+def speed_probe() -> float:
+    """Milliseconds a fixed pure-Python workload takes here, the best of five.
+
+    This machine's speed drifts from day to day and within a run (one session measured the
+    same requests at twice the CPU of another, with the same instruction counts), and the
+    absolute targets (requests per second, p50 and p99 latencies) move with it. Recorded
+    beside the load average so that runs on different days can be compared.
+    """
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        table: dict[int, int] = {}
+        for number in range(300_000):
+            table[number & 1023] = table.get(number & 1023, 0) + number
+        best = min(best, time.process_time() - started)
+    return round(best * 1000, 1)
+
+
 def dump_json(path: Path, payload: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")

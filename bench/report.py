@@ -276,6 +276,14 @@ def write_report(payload: dict[str, Any], path: Path) -> None:
             if name in engines and "error" not in engines[name]
         )
         + " (other work shares this 2-core machine: ratios are measured within one run)",
+        "- Speed probe (`bench.common.speed_probe`: a fixed pure-Python loop, best of 5, ms; "
+        "lower is faster) at each engine's start and end: "
+        + "; ".join(
+            f"{TITLES[name]} {engines[name].get('speed_probe_ms_at_start', 'n/a')} → "
+            f"{engines[name].get('speed_probe_ms_at_end', 'n/a')}"
+            for name in ENGINES
+            if name in engines and "error" not in engines[name]
+        ),
         "",
         "## Targets",
         "",

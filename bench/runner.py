@@ -21,6 +21,7 @@ from bench.common import (
     load_average,
     machine,
     maintain,
+    speed_probe,
     targets,
 )
 from bench.dataset import create_bench_workspace, insert_leads, sample_lead_ids
@@ -78,7 +79,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def run_engine(target: Target, args: argparse.Namespace, log: Log) -> dict[str, Any]:
-    result: dict[str, Any] = {"engine": target.name, "load_average_at_start": load_average()}
+    result: dict[str, Any] = {
+        "engine": target.name,
+        "load_average_at_start": load_average(),
+        "speed_probe_ms_at_start": speed_probe(),
+    }
     started = time.perf_counter()
     target.recreate()
     engine = target.engine()
@@ -146,6 +151,7 @@ def run_engine(target: Target, args: argparse.Namespace, log: Log) -> dict[str, 
             )
     if "during" not in only and not (target.is_postgresql and "scaleout" in only):
         result["load_average_at_end"] = load_average()
+        result["speed_probe_ms_at_end"] = speed_probe()
         result["seconds"] = round(time.perf_counter() - started, 1)
         return result
 
@@ -172,6 +178,7 @@ def run_engine(target: Target, args: argparse.Namespace, log: Log) -> dict[str, 
                 target, server, leads_per_workspace=args.scaleout_leads, log=log
             )
     result["load_average_at_end"] = load_average()
+    result["speed_probe_ms_at_end"] = speed_probe()
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 

@@ -6,6 +6,7 @@ Each session migrates a fresh database with Alembic; each test starts from empty
 """
 
 import os
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from leadroute.app import create_app
-from leadroute.db.engine import READ_ONLY_OPTION, create_db_engine
+from leadroute.db.engine import READ_ONLY_OPTION, SINGLE_WRITE_OPTION, create_db_engine
 from leadroute.db.migrate import upgrade_database
 from leadroute.db.session import Database
 from leadroute.models import Base
@@ -50,6 +51,17 @@ def recreate_postgres_database(url: str) -> None:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
         connection.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
+
+
+def fresh_database_settings(backend: str, tmp_path: Path) -> Settings:
+    """Settings of an empty database of its own, for a test that migrates one step by step."""
+    if backend == "sqlite":
+        return Settings(database_url=f"sqlite:///{tmp_path}/migrate.db")
+    url = make_url(postgres_url())
+    url = url.set(database=f"{url.database}_migrate")
+    rendered = url.render_as_string(hide_password=False)
+    recreate_postgres_database(rendered)
+    return Settings(database_url=rendered)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -98,6 +110,17 @@ def base_settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
+def _writes(statement: str, context: Any) -> bool:
+    """Whether a statement writes, or takes a lock that lasts until its transaction ends."""
+    sql = " ".join(statement.split()).upper()
+    return (
+        (context is not None and (context.isinsert or context.isupdate or context.isdelete))
+        or not sql.startswith(("SELECT", "WITH"))
+        or " FOR UPDATE" in sql
+        or "_XACT_LOCK" in sql
+    )
+
+
 class WriteInReadOnlySession(AssertionError):
     """A read-only unit of work wrote: on PostgreSQL each of its statements commits alone."""
 
@@ -116,15 +139,35 @@ def fail_writes_in_read_only_sessions(engine: Engine) -> None:
     ) -> None:
         if not connection.get_execution_options().get(READ_ONLY_OPTION):
             return
-        sql = " ".join(statement.split()).upper()
-        writes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
-        if (
-            writes
-            or not sql.startswith(("SELECT", "WITH"))
-            or " FOR UPDATE" in sql
-            or "_XACT_LOCK" in sql
-        ):
+        if _writes(statement, context):
             raise WriteInReadOnlySession(f"a read-only unit of work ran: {statement[:200]}")
+
+
+class SecondWriteInSingleWriteSession(AssertionError):
+    """A unit of work declared to write once wrote again: its writes would not be atomic."""
+
+
+def fail_second_writes_in_single_write_sessions(engine: Engine) -> None:
+    """Make a second write raise in a unit of work that declared one at most
+    (:func:`leadroute.db.session.write_in_one_statement`): on PostgreSQL it runs in
+    autocommit, so two writes would commit one by one. A statement that changed no row (a
+    queued job's retry with a later id) is no write. Every test on the shared ``database``
+    runs with this check."""
+    writes: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def check(
+        connection: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if not connection.get_execution_options().get(SINGLE_WRITE_OPTION):
+            return
+        if not _writes(statement, context) or cursor.rowcount == 0:
+            return
+        writes[connection] = writes.get(connection, 0) + 1
+        if writes[connection] > 1:
+            raise SecondWriteInSingleWriteSession(
+                f"a unit of work declared to write once wrote again: {statement[:200]}"
+            )
 
 
 @pytest.fixture(scope="session")
@@ -132,6 +175,7 @@ def database(base_settings: Settings) -> Iterator[Database]:
     database = Database(create_db_engine(base_settings))
     upgrade_database(database.engine)
     fail_writes_in_read_only_sessions(database.engine)
+    fail_second_writes_in_single_write_sessions(database.engine)
     yield database
     database.dispose()
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from leadroute.db.session import Database
 from leadroute.idempotency.models import IdempotencyKey
@@ -187,3 +187,28 @@ def test_two_concurrent_first_uses_of_a_key_queue_one_job(
     assert [answer.status_code for answer in answers] == [202, 202]
     assert answers[0].json()["job_id"] == answers[1].json()["job_id"]
     assert assign_jobs(db) == 1
+
+
+def test_without_a_key_the_job_row_commits_alone_and_with_one_in_the_keys_transaction(
+    api: TestClient, workspace: WorkspaceClient, db: Database
+) -> None:
+    """On PostgreSQL an accept without a key writes one statement, in autocommit: no
+    ``BEGIN``, no ``COMMIT``. A key is a second write, so the two share a transaction."""
+    in_autocommit: list[bool] = []
+
+    def record(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "INSERT INTO background_jobs" in statement:
+            autocommit = getattr(connection.connection.driver_connection, "autocommit", False)
+            in_autocommit.append(autocommit is True)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        body = {"organization_user_ids": [workspace.owner_user_id]}
+        assert post(api, body, None).status_code == 202
+        assert post(api, body, "order-7").status_code == 202
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    postgresql = db.engine.dialect.name == "postgresql"
+    assert in_autocommit == [postgresql, False]
+    assert assign_jobs(db) == 2

@@ -12,21 +12,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from psycopg.pq import TransactionStatus
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from leadroute.db.session import Database
+from leadroute.db.engine import create_db_engine
+from leadroute.db.migrate import upgrade_database
+from leadroute.db.session import Database, write_in_one_statement
 from leadroute.errors import Conflict, NotFound
 from leadroute.ids import utcnow
+from leadroute.jobs import service as jobs_service
 from leadroute.jobs.kinds import ChunkOutcome, JobRegistry
 from leadroute.jobs.lifecycle import LEASE_EXPIRED_ERROR, retry_delay
-from leadroute.jobs.models import BackgroundJob
-from leadroute.jobs.repository import latest_active_id
+from leadroute.jobs.models import BackgroundJob, background_jobs, job_queues
 from leadroute.jobs.service import cancel_job, enqueue_job
 from leadroute.jobs.worker import Worker, reap_expired_leases, run_until_idle
 from leadroute.runtime import WorkerPool
 from leadroute.settings import Settings
-from tests.conftest import WorkspaceClient
+from leadroute.workspaces.models import Workspace
+from tests.conftest import (
+    SecondWriteInSingleWriteSession,
+    WorkspaceClient,
+    fresh_database_settings,
+)
 from tests.counting_job import COUNTING, CountingJob, wait_until
 from tests.counting_job import enqueue_counting as enqueue
 from tests.counting_job import load_job as load
@@ -365,24 +373,99 @@ def _in_transaction(db: Database, work: Callable[[Session], uuid.UUID]) -> uuid.
         return work(session)
 
 
-def test_a_new_job_of_a_queue_sorts_after_every_active_job_of_that_queue(
+def test_a_new_job_of_a_queue_sorts_after_the_queue_head_even_from_an_earlier_clock(
+    db: Database, workspace_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A queued job whose id is from the far future (another host's clock, the same ms...):
+    the queue's next job takes the id after it, in a transaction and without one."""
+    future_id = uuid.UUID("ffffffff-ffff-7fff-8000-000000000005")
+    monkeypatch.setattr(jobs_service, "new_id", lambda: future_id)
+    assert enqueue(db, workspace_id, queue_key="assign:y") == future_id
+    monkeypatch.undo()
+
+    assert enqueue(db, workspace_id, queue_key="assign:y") == _after(future_id, 1)
+    with db.write_sessions() as session:
+        write_in_one_statement(session)
+        row = jobs_service.insert_job(
+            session, workspace_id=workspace_id, user_id=None, type=COUNTING,
+            entity_type="workspace", entity_id=None, data={}, state={"target": 1},
+            queue_key="assign:y",
+        )  # fmt: skip
+        session.commit()
+    assert row["id"] == _after(future_id, 2)
+    assert load(db, row["id"]).created_at == row["created_at"]
+    # Other queues keep their own order.
+    assert enqueue(db, workspace_id, queue_key="assign:other") < future_id
+    with db.read_sessions() as session:
+        query = select(job_queues.c.queue_key, job_queues.c.last_job_id)
+        heads = dict(session.execute(query).all())
+    assert heads["assign:y"] == _after(future_id, 2)
+    assert heads["assign:other"] < future_id
+
+
+def _after(job_id: uuid.UUID, steps: int) -> uuid.UUID:
+    return uuid.UUID(int=job_id.int + steps)
+
+
+def test_upgrading_an_existing_database_sets_each_queue_head_to_its_largest_job_id(
+    backend: str, tmp_path: Path
+) -> None:
+    """Migration 0004: finished jobs count too (a queue's order never starts over)."""
+    database = Database(create_db_engine(fresh_database_settings(backend, tmp_path)))
+    try:
+        upgrade_database(database.engine, "0003")
+        workspace_id = uuid.uuid4()
+        jobs = {  # id -> (queue, status)
+            uuid.UUID(int=(7 << 76) | 1): ("q", "success"),
+            uuid.UUID(int=(7 << 76) | 3): ("q", "success"),
+            uuid.UUID(int=(7 << 76) | 2): ("q", "pending"),
+            uuid.UUID(int=(7 << 76) | 4): ("other", "in-progress"),
+            uuid.UUID(int=(7 << 76) | 9): (None, "pending"),
+        }
+        now = utcnow()
+        common = {
+            "workspace_id": workspace_id, "type": COUNTING, "entity_type": "workspace",
+            "data": {}, "state": {}, "progress": 0, "attempts": 0, "cancel_requested": False,
+            "run_after": now, "created_at": now, "updated_at": now,
+        }  # fmt: skip
+        rows = [
+            {**common, "id": job_id, "queue_key": queue, "status": status}
+            for job_id, (queue, status) in jobs.items()
+        ]
+        with database.engine.begin() as connection:
+            connection.execute(insert(Workspace), {"id": workspace_id, "name": "old"})
+            connection.execute(insert(background_jobs), rows)
+        upgrade_database(database.engine)
+        with database.engine.connect() as connection:
+            heads = dict(connection.execute(select(job_queues)).all())
+        assert heads == {"q": uuid.UUID(int=(7 << 76) | 3), "other": uuid.UUID(int=(7 << 76) | 4)}
+    finally:
+        database.dispose()
+
+
+def test_a_job_row_is_one_statement_that_commits_alone_when_it_is_the_only_write(
     db: Database, workspace_id: uuid.UUID
 ) -> None:
-    # An active job whose id is from the far future (another host's clock, the same ms...).
-    future_id = uuid.UUID("ffffffff-ffff-7fff-8000-000000000005")
-    with db.write_sessions.begin() as session:
-        session.add(
-            BackgroundJob(
-                id=future_id,
-                workspace_id=workspace_id,
-                type=COUNTING,
-                entity_type="workspace",
-                queue_key="assign:y",
-            )
-        )
-    job_id = enqueue(db, workspace_id, queue_key="assign:y")
-    assert job_id == uuid.UUID("ffffffff-ffff-7fff-8000-000000000006")
-    assert enqueue(db, workspace_id, queue_key="assign:other") < future_id
+    """On PostgreSQL a unit of work that writes once runs without a transaction: the job is
+    committed as its statement returns. A second write there is a test failure."""
+    with db.write_sessions() as session:
+        write_in_one_statement(session)
+        job_id = jobs_service.insert_job(
+            session, workspace_id=workspace_id, user_id=None, type=COUNTING,
+            entity_type="workspace", entity_id=None, data={}, state={"target": 1},
+            queue_key="assign:z",
+        )["id"]  # fmt: skip
+        if db.engine.dialect.name == "postgresql":
+            driver_connection = session.connection().connection.driver_connection
+            assert driver_connection.autocommit is True
+            assert driver_connection.info.transaction_status == TransactionStatus.IDLE
+            # Visible to another connection before this unit of work ends.
+            with db.read_sessions() as other:
+                assert other.get(BackgroundJob, job_id) is not None
+            with pytest.raises(SecondWriteInSingleWriteSession):
+                session.execute(update(BackgroundJob).values(progress=1))
+        session.commit()
+    assert load(db, job_id).status == "pending"
 
 
 def test_cancel_stops_pending_at_once_and_running_at_its_next_chunk(
@@ -522,35 +605,6 @@ def test_a_kind_may_update_the_jobs_dicts_in_place(
     assert (job.data, job.state, job.progress) == ({"counted": 1}, {"counted": 1}, 50)
     assert worker.run_once()
     assert (load(db, job_id).status, load(db, job_id).data) == ("success", {"counted": 2})
-
-
-def test_the_latest_active_job_of_a_queue_is_its_largest_pending_or_in_progress_id(
-    db: Database, workspace_id: uuid.UUID
-) -> None:
-    """What a new job's id must sort after, whichever active status holds the largest id."""
-    assert_latest = _latest_active_checker(db)
-    assert_latest("q", None)
-    older, newer = (
-        enqueue(db, workspace_id, queue_key="q"),
-        enqueue(db, workspace_id, queue_key="q"),
-    )
-    enqueue(db, workspace_id, queue_key="other")
-    assert_latest("q", newer)
-
-    set_columns(db, newer, status="in-progress")
-    assert_latest("q", newer)
-    set_columns(db, newer, status="success")
-    assert_latest("q", older)
-    set_columns(db, older, status="cancelled")
-    assert_latest("q", None)
-
-
-def _latest_active_checker(db: Database) -> Callable[[str, uuid.UUID | None], None]:
-    def check(queue_key: str, expected: uuid.UUID | None) -> None:
-        with db.read_sessions() as session:
-            assert latest_active_id(session, queue_key) == expected
-
-    return check
 
 
 ENQUEUE_BEFORE_THE_OTHER_MODELS = """

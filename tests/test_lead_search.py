@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, text
-from sqlalchemy.engine import make_url
 
 from leadroute.db.engine import create_db_engine
 from leadroute.db.migrate import upgrade_database
@@ -16,7 +15,7 @@ from leadroute.db.session import Database
 from leadroute.leads.models import lead_search
 from leadroute.settings import Settings
 from leadroute.workspaces.models import Workspace
-from tests.conftest import WorkspaceClient, postgres_url, recreate_postgres_database
+from tests.conftest import WorkspaceClient, fresh_database_settings
 from tests.factories import insert_leads
 from tests.jobs_support import run_jobs
 from tests.test_bulk_assign import add_members, assign, owners
@@ -118,20 +117,10 @@ def test_an_assignment_never_rewrites_the_search_table_on_postgresql(
     assert row_versions() == before
 
 
-def _fresh_settings(backend: str, tmp_path: Path) -> Settings:
-    if backend == "sqlite":
-        return Settings(database_url=f"sqlite:///{tmp_path}/migrate.db")
-    url = make_url(postgres_url())
-    url = url.set(database=f"{url.database}_migrate")
-    rendered = url.render_as_string(hide_password=False)
-    recreate_postgres_database(rendered)
-    return Settings(database_url=rendered)
-
-
 def test_upgrading_an_existing_database_fills_the_search_table(
     backend: str, tmp_path: Path
 ) -> None:
-    database = Database(create_db_engine(_fresh_settings(backend, tmp_path)))
+    database = Database(create_db_engine(fresh_database_settings(backend, tmp_path)))
     try:
         upgrade_database(database.engine, "0002")
         workspace_id = uuid.uuid4()

@@ -207,8 +207,8 @@ def tenant_rows(db: Database, workspace_id: str) -> dict[str, list[dict[str, Any
     """Every row of the workspace, table by table, in primary key order.
 
     A table must say how it belongs to a workspace (a ``workspace_id``, a ``job_id`` of a
-    workspace's job, or a ``lead_id`` of a workspace's lead); a new table that does none of
-    these fails here until it is placed.
+    workspace's job, a queue's ``last_job_id``, or a ``lead_id`` of a workspace's lead); a
+    new table that does none of these fails here until it is placed.
     """
     workspace = uuid.UUID(workspace_id)
     jobs = select(BackgroundJob.id).where(BackgroundJob.workspace_id == workspace)
@@ -225,6 +225,8 @@ def tenant_rows(db: Database, workspace_id: str) -> dict[str, list[dict[str, Any
                 statement = statement.where(table.c.id == workspace)
             elif "job_id" in table.c:
                 statement = statement.where(table.c.job_id.in_(jobs))
+            elif table.name == "job_queues":  # a queue's head is its last job
+                statement = statement.where(table.c.last_job_id.in_(jobs))
             elif "lead_id" in table.c:
                 statement = statement.where(table.c.lead_id.in_(leads))
             else:

@@ -5,7 +5,7 @@ from leadroute.assignment.models import AssignmentBatch, AssignmentRotation
 from leadroute.campaigns.models import Campaign
 from leadroute.db.base import Base
 from leadroute.idempotency.models import IdempotencyKey
-from leadroute.jobs.models import BackgroundJob
+from leadroute.jobs.models import BackgroundJob, JobQueue
 from leadroute.lead_labels.models import LeadLabel
 from leadroute.lead_lists.models import LeadList
 from leadroute.leads.models import Lead
@@ -22,6 +22,7 @@ __all__ = [
     "Base",
     "Campaign",
     "IdempotencyKey",
+    "JobQueue",
     "Lead",
     "LeadLabel",
     "LeadList",

@@ -14,7 +14,7 @@ from leadroute.assignment.schemas import (
 )
 from leadroute.assignment.service import AssignmentService, accept_revert
 from leadroute.auth.dependencies import Caller, scoped
-from leadroute.db.session import SessionDep
+from leadroute.db.session import SessionDep, write_in_one_statement
 from leadroute.errors import NotFound
 from leadroute.idempotency.service import (
     HEADER,
@@ -63,6 +63,9 @@ def bulk_assign_leads(
         # A preview writes nothing, so a key has nothing to remember: it is ignored.
         preview = service.preview(body)
         return JSONResponse(preview.model_dump(mode="json"), status_code=200)
+    if key is None:
+        # The job row is then the request's only write (a key is a second one).
+        write_in_one_statement(session)
     job_id = IdempotencyKeys(session, caller.workspace_id).job_for(
         key,
         lambda: request_fingerprint(

@@ -104,7 +104,7 @@ class AssignmentService:
                 "limit": body.limit,
                 "only_unassigned": body.only_unassigned,
                 # Written to `assignment_rotations` by the job's first chunk, not here: the
-                # request then holds its queue's lock for one statement less.
+                # job row is then the request's only write (`write_in_one_statement`).
                 sql.PENDING_ROTATIONS: [phase.rotation for phase in phases],
             },
             "queue_key": assignment_queue_key(workspace_id),

@@ -26,6 +26,9 @@ SQLITE_CACHE_KIB = 64 * 1024
 WRITE_LOCK_HELD = "leadroute_write_lock_held"
 # Marks the connections of PostgreSQL's read-only units of work (:func:`read_only`).
 READ_ONLY_OPTION = "leadroute_read_only"
+# Marks the connections of PostgreSQL's units of work that write in one statement at most
+# (``leadroute.db.session.write_in_one_statement``).
+SINGLE_WRITE_OPTION = "leadroute_single_write"
 
 
 def normalize_database_url(raw: str) -> URL:

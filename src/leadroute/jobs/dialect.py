@@ -7,7 +7,7 @@ so a writer already holds the database's only write lock for its whole transacti
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, func, select, text
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from leadroute.ids import utcnow
@@ -18,9 +18,6 @@ def is_postgresql(session: Session) -> bool:
 
 
 DATABASE_NOW = select(func.now())
-# The lock and the clock in one round trip: ``now()`` is the transaction's start time
-# wherever it is read, so reading it with the lock changes nothing but the cost.
-LOCK_QUEUE = text("SELECT now() FROM pg_advisory_xact_lock(hashtext(:key))")
 
 
 def database_now(session: Session) -> datetime:
@@ -31,22 +28,6 @@ def database_now(session: Session) -> datetime:
     """
     if is_postgresql(session):
         now: datetime | None = session.scalar(DATABASE_NOW)
-        assert now is not None
-        return now
-    return utcnow()
-
-
-def lock_queue(session: Session, queue_key: str) -> datetime:
-    """Hold ``queue_key`` until this transaction ends, so the queue's ids follow commit order;
-    :func:`database_now` as well, read in the same statement.
-
-    Without it, two requests could generate ids in one order and commit in the other, and a
-    worker could start the later job before the earlier one is visible. On SQLite the
-    transaction's write lock serialises enqueues already. A ``hashtext`` collision between
-    two keys only serialises their enqueues, which is harmless.
-    """
-    if is_postgresql(session):
-        now: datetime | None = session.scalar(LOCK_QUEUE, {"key": queue_key})
         assert now is not None
         return now
     return utcnow()

@@ -95,6 +95,24 @@ Index(
     BackgroundJob.id,
 )
 
+
+class JobQueue(Base):
+    """A serial queue's head: the id of the last job queued in it.
+
+    Queueing a job moves the head in the job row's own statement (``ON CONFLICT DO
+    UPDATE``), only forward, and that locks the head's row until the transaction commits:
+    the next request to queue in the same queue waits, then sees the committed head. So a
+    queue's ids grow in commit order, and a worker never sees a job of a queue before an
+    earlier one (``jobs.service.insert_job``).
+    """
+
+    __tablename__ = "job_queues"
+
+    queue_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_job_id: Mapped[uuid.UUID] = mapped_column()
+
+
 # The table behind ``BackgroundJob``, for Core statements on the request path: a select of
 # the ORM entity's columns goes through the ORM's execution path, which costs more.
 background_jobs = cast(Table, BackgroundJob.__table__)
+job_queues = cast(Table, JobQueue.__table__)

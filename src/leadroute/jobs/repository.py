@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from leadroute.jobs.models import ACTIVE_STATUSES, BackgroundJob, background_jobs
+from leadroute.jobs.models import BackgroundJob
 
 SortColumn = Literal["created_at", "updated_at"]
 SORT_COLUMNS: dict[str, InstrumentedAttribute[datetime]] = {
@@ -110,33 +110,3 @@ class JobRepository:
                 column < cursor_value, and_(column == cursor_value, BackgroundJob.id < cursor)
             )
         return or_(column > cursor_value, and_(column == cursor_value, BackgroundJob.id > cursor))
-
-
-def _latest_active_id_statement() -> Select[uuid.UUID]:
-    """One index probe per active status, then the larger of those.
-
-    A single ``status IN (...) ORDER BY id DESC`` reads and sorts every active job of the
-    queue, and a burst of accepted requests leaves thousands pending (docs/benchmarks.md,
-    item 6). Built once: constructing it per call cost several times its execution.
-    """
-    newest_per_status = [
-        select(background_jobs.c.id)
-        .where(
-            background_jobs.c.queue_key == bindparam("queue_key"),
-            background_jobs.c.status == status,
-        )
-        .order_by(background_jobs.c.id.desc())
-        .limit(1)
-        .subquery()
-        for status in ACTIVE_STATUSES
-    ]
-    newest = union_all(*(select(per_status.c.id) for per_status in newest_per_status)).subquery()
-    return select(newest.c.id).order_by(newest.c.id.desc()).limit(1)
-
-
-LATEST_ACTIVE_ID = _latest_active_id_statement()
-
-
-def latest_active_id(session: Session, queue_key: str) -> uuid.UUID | None:
-    """The largest id among the queue's pending and in-progress jobs (any workspace)."""
-    return session.scalar(LATEST_ACTIVE_ID, {"queue_key": queue_key})

@@ -1,26 +1,28 @@
 """Background jobs: queueing one in the caller's transaction, reading, cancelling."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, literal, select
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 
 from leadroute.errors import BadRequest, Conflict, NotFound
-from leadroute.ids import new_id
-from leadroute.jobs.dialect import database_now, lock_queue
+from leadroute.ids import new_id, utcnow
+from leadroute.jobs.dialect import database_now, is_postgresql
 from leadroute.jobs.kinds import JobRegistry
 from leadroute.jobs.lifecycle import finish_job
 from leadroute.jobs.models import (
-    ACTIVE_STATUSES,
     FINISHED_STATUSES,
     BackgroundJob,
     JobStatus,
     background_jobs,
+    job_queues,
 )
-from leadroute.jobs.repository import JobFilters, JobOrder, JobRepository, latest_active_id
+from leadroute.jobs.repository import JobFilters, JobOrder, JobRepository
 
 # Statuses in which a worker may be inside a chunk: a cancel is a request it acts on.
 RUNNING_STATUSES = frozenset({JobStatus.IN_PROGRESS, JobStatus.DRAINING})
@@ -52,15 +54,17 @@ def insert_job(
     """Queue a job in the caller's transaction: it exists if and only if that commits.
     Answers the values of its row.
 
-    Jobs of one ``queue_key`` run one at a time, in id order. ``max_attempts`` None lets
-    the worker's ``job_max_attempts`` setting apply. A caller that needs only the id calls
-    this rather than :func:`enqueue_job`: building the ORM object and the session's
-    bookkeeping of it cost 7% of an accepted bulk-assign's instructions
-    (``python -m bench.instructions``).
+    Jobs of one ``queue_key`` run one at a time, in id order: the queue's head
+    (:class:`JobQueue`) moves to the new id in the job row's own statement on PostgreSQL,
+    in the statement before it on SQLite, whose write transactions run one at a time. On
+    PostgreSQL that makes the job one statement, which a caller with nothing else to write
+    may run without a transaction (``leadroute.db.session.write_in_one_statement``).
+
+    ``max_attempts`` None lets the worker's ``job_max_attempts`` setting apply. A caller
+    that needs only the id calls this rather than :func:`enqueue_job`: building the ORM
+    object and the session's bookkeeping of it cost 7% of an accepted bulk-assign's
+    instructions (``python -m bench.instructions``).
     """
-    # A queue's lock is held until the commit: every statement inside it is one more wait
-    # for the queue, so the clock comes with the lock instead of in a statement of its own.
-    now = database_now(session) if queue_key is None else lock_queue(session, queue_key)
     row: dict[str, Any] = {
         "id": new_id(),
         "workspace_id": workspace_id,
@@ -75,61 +79,83 @@ def insert_job(
         "queue_key": queue_key,
         "attempts": 0,
         "max_attempts": max_attempts,
-        "run_after": now,
         "lease_owner": None,
         "lease_token": None,
         "lease_expires_at": None,
         "cancel_requested": False,
-        "created_at": now,
-        "updated_at": now,
         "finished_at": None,
     }
-    # One Core INSERT: the ORM's unit of work costs more than the statement, and every
-    # accepted request comes through here.
-    if queue_key is None:
-        session.execute(INSERT_JOB, row)
-    elif session.execute(INSERT_JOB_AT_QUEUE_END, row).first() is None:
-        # Rare: an active job of the queue has a larger id (made by another process in the
-        # same millisecond, or on a host whose clock runs ahead). Under the queue's lock,
-        # every earlier job of the queue has committed, so its largest id is final.
-        row["id"] = _id_after(row["id"], latest_active_id(session, queue_key))
+    if is_postgresql(session):
+        # The timestamps are the server's now(), read by the INSERT itself.
+        statement = INSERT_JOB_POSTGRESQL if queue_key is None else INSERT_QUEUED_JOB_POSTGRESQL
+        # Rare: the head is at or past the new id. Retry after it; without a transaction
+        # another job may move it again in between, and each retry follows a job that did.
+        while (inserted := session.execute(statement, row).first()) is None:
+            row["id"] = _id_after(row["id"], _queue_head(session, queue_key))
+        row.update(dict.fromkeys(TIMESTAMP_COLUMNS, inserted.created_at))
+    else:
+        if queue_key is not None:
+            while session.execute(MOVE_QUEUE_HEAD_SQLITE, row).first() is None:
+                row["id"] = _id_after(row["id"], _queue_head(session, queue_key))
+        row.update(dict.fromkeys(TIMESTAMP_COLUMNS, utcnow()))
         session.execute(INSERT_JOB, row)
     return row
 
 
+# The columns a new job takes from the clock (the database's on PostgreSQL).
+TIMESTAMP_COLUMNS = ("run_after", "created_at", "updated_at")
 INSERT_JOB = insert(background_jobs)
 
 
-def _insert_job_at_queue_end() -> ReturningInsert[tuple[uuid.UUID]]:
-    """The job row, inserted only if its id sorts after every active job of its queue.
+def _move_queue_head(build: Callable[..., Any]) -> Any:
+    """``INSERT ... ON CONFLICT DO UPDATE`` of the queue's head to the new job's id, only
+    forward: it answers no row when the head is already at or past that id (a job made by
+    another process in the same millisecond, or on a host whose clock runs ahead).
 
-    A queue runs in id order, so a new job's id must be the largest of its queue's active
-    jobs. Checking that inside the INSERT saves the accepting request a statement under the
-    queue's lock (``latest_active_id`` is read only when the check fails). Each value is a
-    bind parameter typed like its column.
+    Either way the head's row stays locked until the transaction ends, and PostgreSQL
+    updates its latest committed version whatever the statement's snapshot.
     """
-    names = [column.name for column in background_jobs.columns]
-    later_active_job = (
-        select(background_jobs.c.id)
-        .where(
-            background_jobs.c.queue_key == bindparam("queue_key"),
-            # One bound value per status, not an expanding list: SQLAlchemy re-renders an
-            # expanding IN at every execution, about a fifth of this statement's CPU.
-            background_jobs.c.status.in_([literal(status) for status in ACTIVE_STATUSES]),
-            background_jobs.c.id >= bindparam("id"),
-        )
-        .exists()
+    proposed = build(job_queues).values(
+        queue_key=bindparam("queue_key", type_=job_queues.c.queue_key.type),
+        last_job_id=bindparam("id", type_=job_queues.c.last_job_id.type),
     )
-    values = select(*(bindparam(name, type_=background_jobs.c[name].type) for name in names))
-    # RETURNING says whether the row went in (psycopg reports no rowcount for this form).
+    return proposed.on_conflict_do_update(
+        index_elements=[job_queues.c.queue_key],
+        set_={"last_job_id": proposed.excluded.last_job_id},
+        where=job_queues.c.last_job_id < proposed.excluded.last_job_id,
+    ).returning(job_queues.c.last_job_id)
+
+
+def _insert_job_postgresql(*, queued: bool) -> ReturningInsert[tuple[uuid.UUID, datetime]]:
+    """The job row with the server's ``now()``; queued, only once its queue's head has moved
+    to it (in a CTE of the same statement). Each value is a bind parameter typed like its
+    column, built once: constructing a statement per call costs more than running it."""
+    names = [column.name for column in background_jobs.columns]
+    values = select(
+        *(
+            func.now()
+            if name in TIMESTAMP_COLUMNS
+            else bindparam(name, type_=background_jobs.c[name].type)
+            for name in names
+        )
+    )
+    if queued:
+        values = values.select_from(_move_queue_head(postgresql.insert).cte("queue_head"))
     return (
         insert(background_jobs)
-        .from_select(names, values.where(~later_active_job))
-        .returning(background_jobs.c.id)
+        .from_select(names, values)
+        .returning(background_jobs.c.id, background_jobs.c.created_at)
     )
 
 
-INSERT_JOB_AT_QUEUE_END = _insert_job_at_queue_end()
+INSERT_JOB_POSTGRESQL = _insert_job_postgresql(queued=False)
+INSERT_QUEUED_JOB_POSTGRESQL = _insert_job_postgresql(queued=True)
+MOVE_QUEUE_HEAD_SQLITE = _move_queue_head(sqlite.insert)
+QUEUE_HEAD = select(job_queues.c.last_job_id).where(job_queues.c.queue_key == bindparam("key"))
+
+
+def _queue_head(session: Session, queue_key: str | None) -> uuid.UUID | None:
+    return session.scalar(QUEUE_HEAD, {"key": queue_key})
 
 
 def _id_after(candidate: uuid.UUID, floor: uuid.UUID | None) -> uuid.UUID:
