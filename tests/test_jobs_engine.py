@@ -368,6 +368,63 @@ def test_an_enqueue_on_a_queue_waits_for_the_open_enqueue_and_sorts_after_it(
     assert later[0] > earlier
 
 
+def test_racing_enqueues_become_visible_in_the_order_of_their_ids(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
+    """What a worker relies on: whenever a job of a queue is visible, so is every job of the
+    queue with a smaller id. Threads make their ids and then reach the queue in any order;
+    a reader watching the queue meanwhile only ever sees a prefix of the final id order."""
+    stop = threading.Event()
+    seen: list[list[uuid.UUID]] = []
+
+    def watch() -> None:
+        while not stop.is_set():
+            with db.read_sessions() as session:
+                seen.append(
+                    list(
+                        session.scalars(
+                            select(BackgroundJob.id)
+                            .where(BackgroundJob.queue_key == "race")
+                            .order_by(BackgroundJob.id)
+                        )
+                    )
+                )
+
+    def enqueue_some(autocommit: bool) -> None:
+        for _ in range(15):
+            with db.write_sessions() as session:
+                if autocommit:
+                    write_in_one_statement(session)
+                jobs_service.insert_job(
+                    session, workspace_id=workspace_id, user_id=None, type=COUNTING,
+                    entity_type="workspace", entity_id=None, data={}, state={"target": 1},
+                    queue_key="race",
+                )  # fmt: skip
+                session.commit()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    writers = [threading.Thread(target=enqueue_some, args=(n % 2 == 0,)) for n in range(6)]
+    watcher.start()
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+    stop.set()
+    watcher.join(10)
+
+    with db.read_sessions() as session:
+        final = list(
+            session.scalars(
+                select(BackgroundJob.id)
+                .where(BackgroundJob.queue_key == "race")
+                .order_by(BackgroundJob.id)
+            )
+        )
+    assert len(final) == len(set(final)) == 90
+    assert len(seen) > 1
+    assert all(snapshot == final[: len(snapshot)] for snapshot in seen)
+
+
 def _in_transaction(db: Database, work: Callable[[Session], uuid.UUID]) -> uuid.UUID:
     with db.write_sessions.begin() as session:
         return work(session)
