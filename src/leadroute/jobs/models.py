@@ -99,11 +99,11 @@ Index(
 class JobQueue(Base):
     """A serial queue's head: the id of the last job queued in it.
 
-    Queueing a job moves the head in the job row's own statement (``ON CONFLICT DO
-    UPDATE``), only forward, and that locks the head's row until the transaction commits:
-    the next request to queue in the same queue waits, then sees the committed head. So a
-    queue's ids grow in commit order, and a worker never sees a job of a queue before an
-    earlier one (``jobs.service.insert_job``).
+    Queueing a job moves the head forward to the job's id with ``INSERT ... ON CONFLICT DO
+    UPDATE`` (on PostgreSQL in the job row's own statement), which locks the head's row
+    until the transaction commits: the next request to queue in the same queue waits, then
+    sees the committed head. So a queue's ids grow in commit order, and a worker never sees
+    a job of a queue before an earlier one (``jobs.service.insert_job``).
     """
 
     __tablename__ = "job_queues"
