@@ -269,21 +269,11 @@ def write_report(payload: dict[str, Any], path: Path) -> None:
         f"{machine['os']}; Python {machine['python']}, SQLite {machine['sqlite']}, "
         f"{machine['postgresql_client']}",
         "- Load average (1, 5, 15 min) at each engine's start and end: "
-        + "; ".join(
-            f"{TITLES[name]} {engines[name].get('load_average_at_start')} → "
-            f"{engines[name].get('load_average_at_end')}"
-            for name in ENGINES
-            if name in engines and "error" not in engines[name]
-        )
+        + _start_to_end(engines, "load_average")
         + " (other work shares this 2-core machine: ratios are measured within one run)",
         "- Speed probe (`bench.common.speed_probe`: a fixed pure-Python loop, best of 5, ms; "
         "lower is faster) at each engine's start and end: "
-        + "; ".join(
-            f"{TITLES[name]} {engines[name].get('speed_probe_ms_at_start', 'n/a')} → "
-            f"{engines[name].get('speed_probe_ms_at_end', 'n/a')}"
-            for name in ENGINES
-            if name in engines and "error" not in engines[name]
-        ),
+        + _start_to_end(engines, "speed_probe_ms"),
         "",
         "## Targets",
         "",
@@ -431,3 +421,13 @@ def _errors(engines: dict[str, Any]) -> list[str]:
             lines += [f"## {TITLES.get(name, name)}: the run failed", "", "```", data["error"]]
             lines += ["```", ""]
     return lines
+
+
+def _start_to_end(engines: dict[str, Any], figure: str) -> str:
+    """``figure`` at each engine's start and end, for the report's header."""
+    return "; ".join(
+        f"{TITLES[name]} {engines[name].get(f'{figure}_at_start', 'n/a')} → "
+        f"{engines[name].get(f'{figure}_at_end', 'n/a')}"
+        for name in ENGINES
+        if name in engines and "error" not in engines[name]
+    )

@@ -395,11 +395,7 @@ def test_racing_enqueues_become_visible_in_the_order_of_their_ids(
             with db.write_sessions() as session:
                 if autocommit:
                     write_in_one_statement(session)
-                jobs_service.insert_job(
-                    session, workspace_id=workspace_id, user_id=None, type=COUNTING,
-                    entity_type="workspace", entity_id=None, data={}, state={"target": 1},
-                    queue_key="race",
-                )  # fmt: skip
+                insert_counting_job(session, workspace_id, "race")
                 session.commit()
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -443,11 +439,7 @@ def test_a_new_job_of_a_queue_sorts_after_the_queue_head_even_from_an_earlier_cl
     assert enqueue(db, workspace_id, queue_key="assign:y") == _after(future_id, 1)
     with db.write_sessions() as session:
         write_in_one_statement(session)
-        row = jobs_service.insert_job(
-            session, workspace_id=workspace_id, user_id=None, type=COUNTING,
-            entity_type="workspace", entity_id=None, data={}, state={"target": 1},
-            queue_key="assign:y",
-        )  # fmt: skip
+        row = insert_counting_job(session, workspace_id, "assign:y")
         session.commit()
     assert row["id"] == _after(future_id, 2)
     assert load(db, row["id"]).created_at == row["created_at"]
@@ -458,6 +450,17 @@ def test_a_new_job_of_a_queue_sorts_after_the_queue_head_even_from_an_earlier_cl
         heads = dict(session.execute(query).all())
     assert heads["assign:y"] == _after(future_id, 2)
     assert heads["assign:other"] < future_id
+
+
+def insert_counting_job(
+    session: Session, workspace_id: uuid.UUID, queue_key: str
+) -> dict[str, Any]:
+    """A one-step counting job queued in ``session`` (committed by the caller)."""
+    return jobs_service.insert_job(
+        session, workspace_id=workspace_id, user_id=None, type=COUNTING,
+        entity_type="workspace", entity_id=None, data={}, state={"target": 1},
+        queue_key=queue_key,
+    )  # fmt: skip
 
 
 def _after(job_id: uuid.UUID, steps: int) -> uuid.UUID:
@@ -507,11 +510,7 @@ def test_a_job_row_is_one_statement_that_commits_alone_when_it_is_the_only_write
     committed as its statement returns. A second write there is a test failure."""
     with db.write_sessions() as session:
         write_in_one_statement(session)
-        job_id = jobs_service.insert_job(
-            session, workspace_id=workspace_id, user_id=None, type=COUNTING,
-            entity_type="workspace", entity_id=None, data={}, state={"target": 1},
-            queue_key="assign:z",
-        )["id"]  # fmt: skip
+        job_id = insert_counting_job(session, workspace_id, "assign:z")["id"]
         if db.engine.dialect.name == "postgresql":
             driver_connection = session.connection().connection.driver_connection
             assert driver_connection.autocommit is True
