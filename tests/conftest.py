@@ -150,9 +150,8 @@ class SecondWriteInSingleWriteSession(AssertionError):
 def fail_second_writes_in_single_write_sessions(engine: Engine) -> None:
     """Make a second write raise in a unit of work that declared one at most
     (:func:`leadroute.db.session.write_in_one_statement`): on PostgreSQL it runs in
-    autocommit, so two writes would commit one by one. A statement that changed no row (a
-    queued job's retry with a later id) is no write. Every test on the shared ``database``
-    runs with this check."""
+    autocommit, so two writes would commit one by one. A statement that changed no row is
+    no write. Every test on the shared ``database`` runs with this check."""
     writes: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
     @event.listens_for(engine, "after_cursor_execute")
