@@ -92,8 +92,9 @@ def insert_job(
         row["id"] = inserted.id
         row.update(dict.fromkeys(TIMESTAMP_COLUMNS, inserted.created_at))
     else:
-        # Under SQLite's write lock, taken before the id was made: a retry is rare (another
-        # process's id from the same millisecond, a clock ahead) and never repeats.
+        # A retry (the head at or past the new id: a thread that made its id first and
+        # reached the write lock second, a clock ahead) reads the head under the write lock
+        # its first attempt took, so it never repeats.
         if queue_key is not None:
             while session.execute(MOVE_QUEUE_HEAD_SQLITE, row).first() is None:
                 row["id"] = _id_after(row["id"], _queue_head(session, queue_key))
@@ -178,7 +179,7 @@ MOVE_QUEUE_HEAD_SQLITE = _move_queue_head_sqlite()
 QUEUE_HEAD = select(job_queues.c.last_job_id).where(job_queues.c.queue_key == bindparam("key"))
 
 
-def _queue_head(session: Session, queue_key: str | None) -> uuid.UUID | None:
+def _queue_head(session: Session, queue_key: str) -> uuid.UUID | None:
     return session.scalar(QUEUE_HEAD, {"key": queue_key})
 
 
